@@ -1,0 +1,81 @@
+#define _POSIX_C_SOURCE 200809L
+#include "bench_common.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern char *openblas_get_corename(void) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double bench_peak_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1.0;
+    char line[256];
+    double kib = -1.0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kib = atof(line + 6);
+    fclose(f);
+    return kib / 1024.0;
+}
+
+void bench_print_machine(void)
+{
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *p = strchr(line, ':');
+                if (p) {
+                    snprintf(model, sizeof model, "%s", p + 2);
+                    model[strcspn(model, "\n")] = '\0';
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    printf("machine: cpu \"%s\", blas core %s, blas threads %d\n", model,
+           openblas_get_corename ? openblas_get_corename() : "unknown (not OpenBLAS)",
+           openblas_get_num_threads ? openblas_get_num_threads() : -1);
+}
+
+double bench_sgemm_gflops(int m, int n, int k, int reps)
+{
+    float *a = malloc(sizeof(float) * (size_t)m * (size_t)k);
+    float *b = malloc(sizeof(float) * (size_t)n * (size_t)k);
+    float *c = malloc(sizeof(float) * (size_t)m * (size_t)n);
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        return -1.0;
+    }
+    for (size_t i = 0; i < (size_t)m * (size_t)k; i++)
+        a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+    for (size_t i = 0; i < (size_t)n * (size_t)k; i++)
+        b[i] = (float)((i * 40503u) % 1000) / 1000.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    double t0 = bench_now();
+    for (int r = 0; r < reps; r++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    double t = bench_now() - t0;
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * m * n * (double)k * reps / t / 1e9;
+}

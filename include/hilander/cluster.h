@@ -1,0 +1,91 @@
+/*
+ * libhilander - decoding and hierarchical clustering (SPEC sections 4, 5).
+ */
+#ifndef HILANDER_CLUSTER_H
+#define HILANDER_CLUSTER_H
+
+#include "common.h"
+#include "error.h"
+#include "graph.h"
+#include "model.h"
+
+HL_EXTERN_C_BEGIN
+
+/** Called after every level; return non-zero to stop (HL_ECANCELED). */
+typedef int (*hl_cluster_progress_fn)(int32_t level, int64_t num_nodes, int64_t edges_added, void *user);
+
+/** Clustering options.  Always call hl_cluster_options_init() first. */
+typedef struct hl_cluster_options {
+    size_t struct_size;
+    int64_t k;              /**< neighbours per level, self included (default 10) */
+    float tau;              /**< edge score threshold in [0,1]; < 0 = the model's stored default,
+                                 or the score's documented default without a model (default -1) */
+    int32_t score;          /**< an hl_score; -1 = the model's stored default (default -1) */
+    int32_t max_levels;     /**< level limit (default 10) */
+    int32_t early_stop;     /**< 1: stop when edges_added(prev)/edges_added(this) < k-1 (default 1) */
+    int32_t knn_method;     /**< an hl_knn_method (default HL_KNN_AUTO) */
+    int32_t num_threads;    /**< 0 = all available; results never depend on it */
+    hl_cluster_progress_fn progress;
+    void *progress_user;
+} hl_cluster_options;
+
+/** Fill @p opts with defaults. */
+HL_API void hl_cluster_options_init(hl_cluster_options *opts);
+
+/** The result of a hierarchical clustering: labels after every level. */
+typedef struct hl_clustering hl_clustering;
+
+/**
+ * Cluster n feature vectors.
+ * @param model  a trained model, or NULL for the unsupervised decode (score SIM or SNN)
+ * @param truth  NULL normally; n ground-truth labels for an oracle run that
+ *               decodes with the true links and densities (diagnostics)
+ * @param out    receives the result; release with hl_clustering_free()
+ * @return HL_OK; HL_EINVAL (dimension mismatch with the model, tau outside [0,1],
+ *         k >= n, NaN/zero rows, score PROB without a model); HL_ENOMEM; HL_ECANCELED
+ */
+HL_API hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d,
+                            const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out);
+
+/** Release a clustering result. NULL is a no-op. */
+HL_API void hl_clustering_free(hl_clustering *clustering);
+
+/** @return number of levels run (>= 1), 0 for NULL. */
+HL_API int32_t hl_clustering_num_levels(const hl_clustering *clustering);
+
+/** @return number of original points (0 for NULL). */
+HL_API int64_t hl_clustering_num_points(const hl_clustering *clustering);
+
+/**
+ * Labels of all n original points after @p level (0-based; -1 = final).
+ * Labels are 0..C-1, numbered in order of first appearance.
+ * @param labels caller array of n int64
+ * @return HL_OK or HL_EINVAL
+ */
+HL_API hl_status hl_clustering_labels(const hl_clustering *clustering, int32_t level, int64_t *labels);
+
+/**
+ * Per-level statistics: nodes in the level's graph, its edges, edges the
+ * decode added, clusters after the level.  Any output may be NULL.
+ * @return HL_OK or HL_EINVAL
+ */
+HL_API hl_status hl_clustering_level_stats(const hl_clustering *clustering, int32_t level,
+                                           int64_t *num_nodes, int64_t *num_edges,
+                                           int64_t *edges_added, int64_t *num_clusters);
+
+/**
+ * One decode (SPEC section 4) on a graph: keep edge j -> i iff
+ * density[j] > density[i] and score[e] > tau; each node keeps its best kept
+ * in-edge as parent.
+ * @param score    one value per graph edge
+ * @param density  one value per node
+ * @param parent   caller array of n: the parent of each node, -1 for peaks (may be NULL)
+ * @param labels   caller array of n: the peak of each node's tree (may be NULL)
+ * @return HL_OK or HL_EINVAL
+ */
+HL_API hl_status hl_decode(const hl_graph *graph, const float *score, const float *density, float tau,
+                           int64_t *parent, int64_t *labels);
+
+HL_EXTERN_C_END
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * libhilander - clustering quality metrics (SPEC section 6).
+ * All run in O(n log n) time and O(n) memory; labels may be any int64 values.
+ */
+#ifndef HILANDER_METRICS_H
+#define HILANDER_METRICS_H
+
+#include "common.h"
+#include "error.h"
+
+HL_EXTERN_C_BEGIN
+
+/** Scores of a predicted partition against the ground truth. */
+typedef struct hl_metrics {
+    size_t struct_size;           /**< set by the caller to sizeof(hl_metrics) */
+    double pairwise_precision;
+    double pairwise_recall;
+    double pairwise_f;
+    double bcubed_precision;
+    double bcubed_recall;
+    double bcubed_f;
+    double nmi;                   /**< MI over the arithmetic mean of the entropies */
+    int64_t num_true_clusters;
+    int64_t num_pred_clusters;
+} hl_metrics;
+
+/**
+ * Score @p pred against @p truth (n labels each).
+ * @param out caller struct with out->struct_size = sizeof(hl_metrics)
+ * @return HL_OK; HL_EINVAL for NULL, n < 1 or a bad struct_size; HL_ENOMEM
+ */
+HL_API hl_status hl_evaluate(const int64_t *truth, const int64_t *pred, int64_t n, hl_metrics *out);
+
+HL_EXTERN_C_END
+
+#endif

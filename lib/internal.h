@@ -1,0 +1,99 @@
+/*
+ * Internal helpers shared by the library's source files.  Nothing here is
+ * exported: every internal symbol uses the hli_ prefix and hidden visibility.
+ */
+#ifndef HILANDER_INTERNAL_H
+#define HILANDER_INTERNAL_H
+
+#include "hilander.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#  define HLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#  define HLI_PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Record an error for the calling thread and return @p status, so that call
+ * sites read `return hli_error(HL_EINVAL, "k = %lld must be ...", k);` */
+hl_status hli_error(hl_status status, const char *fmt, ...) HLI_PRINTF(2, 3);
+/* Out-of-memory: records a static message, never allocates. */
+hl_status hli_oom(void);
+/* Log through the caller's callback, if any. */
+void hli_log(hl_log_level level, const char *fmt, ...) HLI_PRINTF(2, 3);
+
+/* ---- checked sizes and allocation (alloc.c) ------------------------------ */
+
+/* *out = a * b; returns false on overflow (or negative inputs). */
+bool hli_mul_size(size_t a, size_t b, size_t *out);
+/* Allocate count*size bytes; on failure (overflow or OOM) records the error
+ * (HL_ERANGE or HL_ENOMEM) and returns NULL.  Memory is NOT zeroed. */
+void *hli_alloc(size_t count, size_t size);
+/* Same, zeroed. */
+void *hli_calloc(size_t count, size_t size);
+/* Checks n > 0 and a product of int64 dims fits size_t elements of @p size
+ * bytes; records HL_EINVAL/HL_ERANGE naming @p what. */
+hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes);
+
+/* ---- threads (threads.c) ------------------------------------------------- */
+
+/* The number of threads to use for a caller's request (0 = all available). */
+int hli_threads(int32_t requested);
+/* Tell the BLAS how many threads to use (OpenBLAS only; a no-op elsewhere). */
+void hli_blas_set_threads(int n);
+/* The BLAS core name (OpenBLAS openblas_get_corename()), or "unknown". */
+const char *hli_blas_corename(void);
+
+/* ---- deterministic random numbers (rng.c) -------------------------------- */
+
+typedef struct hli_rng {
+    uint64_t s[4];
+} hli_rng;
+
+void hli_rng_seed(hli_rng *rng, uint64_t seed);
+uint64_t hli_rng_u64(hli_rng *rng);
+/* Uniform in [0, 1). */
+double hli_rng_uniform(hli_rng *rng);
+/* Uniform integer in [0, n). */
+uint64_t hli_rng_below(hli_rng *rng, uint64_t n);
+/* Fisher-Yates shuffle of an int64 array. */
+void hli_rng_shuffle_i64(hli_rng *rng, int64_t *a, int64_t n);
+
+/* ---- checksums (crc32.c) ------------------------------------------------- */
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32); start with crc = 0. */
+uint32_t hli_crc32(uint32_t crc, const void *data, size_t len);
+
+/* ---- atomic file writing (atomic_file.c) --------------------------------- */
+
+/* A file being written to a temporary name beside its destination. */
+typedef struct hli_atomic_file {
+    FILE *fp;
+    char *tmp_path;
+    char *final_path;
+    bool failed;
+} hli_atomic_file;
+
+/* Open "<path>.tmp.XXXXXX" for writing.  HL_EIO/HL_ENOMEM on failure. */
+hl_status hli_atomic_open(hli_atomic_file *af, const char *path);
+/* Write bytes; remembers a failure so that commit refuses. */
+hl_status hli_atomic_write(hli_atomic_file *af, const void *data, size_t len);
+/* Flush, fsync, close and rename over the destination.  On any failure the
+ * temporary file is removed and the destination is untouched. */
+hl_status hli_atomic_commit(hli_atomic_file *af);
+/* Abandon: close and remove the temporary file. */
+void hli_atomic_abort(hli_atomic_file *af);
+
+/* ---- features (normalize.c) ---------------------------------------------- */
+
+/* Copy x (n*d) into a new array with every row L2-normalised.  A zero or
+ * non-finite row is HL_EINVAL naming the row.  Returns NULL on error. */
+float *hli_normalized_copy(const float *x, int64_t n, int64_t d, hl_status *status);
+/* Check all n*d values are finite; HL_EINVAL naming @p what, row and column. */
+hl_status hli_check_finite(const char *what, const float *x, int64_t n, int64_t d);
+
+#endif
