@@ -26,6 +26,12 @@ typedef struct hl_metrics {
 
 /**
  * Score @p pred against @p truth (n labels each).
+ *
+ * Degenerate cases: pairwise precision is 1 when the prediction puts no two
+ * points together (all singletons, 0/0), pairwise recall is 1 when the truth
+ * has no pair; an F score with precision = recall = 0 is 0; NMI is 1 when
+ * both partitions are a single cluster (as sklearn) and 0 whenever the mutual
+ * information is 0 otherwise.
  * @param out caller struct with out->struct_size = sizeof(hl_metrics)
  * @return HL_OK; HL_EINVAL for NULL, n < 1 or a bad struct_size; HL_ENOMEM
  */
