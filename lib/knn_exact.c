@@ -1,0 +1,111 @@
+/* Exact cosine kNN: blocked sgemm (a block of query rows against a tile of
+ * database rows) followed by a per-row bounded-heap top-k, parallel over the
+ * rows of the block.  Memory is bounded by the block and tile sizes; the
+ * N x N similarity matrix never exists. */
+#include "knn_internal.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Similarity tile budget: 16M floats (64 MiB); heap scratch is bounded too. */
+#define HLI_TILE_ELEMS ((int64_t)16 << 20)
+#define HLI_HEAP_BYTES ((int64_t)256 << 20)
+#define HLI_DEFAULT_BLOCK 2048
+
+void hli_topk_sorted(float *hs, int64_t *hi, int64_t kk, int64_t *out_i, float *out_s)
+{
+    /* In-place heapsort: the root is the worst, so popping it to the end
+     * leaves the array ordered best first. */
+    for (int64_t end = kk - 1; end > 0; end--) {
+        float ts = hs[0];
+        int64_t ti = hi[0];
+        float rs = hs[end];
+        int64_t ri = hi[end];
+        hs[end] = ts;
+        hi[end] = ti;
+        hli_topk_replace_root(hs, hi, end, rs, ri);
+    }
+    for (int64_t t = 0; t < kk; t++) {
+        int missing = hi[t] == INT64_MAX;
+        out_i[t] = missing ? -1 : hi[t];
+        if (out_s)
+            out_s[t] = missing ? 0.0f : hs[t];
+    }
+}
+
+hl_status hli_topk_gemm(const float *q, int64_t nq, const float *db, int64_t ndb, int64_t d, int64_t kk,
+                        const int64_t *self_ids, int64_t self_base, int64_t block_rows, int nt, int64_t *ids,
+                        float *sims, int64_t ldo)
+{
+    if (nq <= 0 || kk <= 0)
+        return HL_OK;
+    if (d > INT_MAX || ndb > INT_MAX / 2)
+        return hli_error(HL_ERANGE, "kNN: d = %lld or n = %lld exceeds the BLAS int range", (long long)d,
+                         (long long)ndb);
+    int64_t bq = block_rows > 0 ? block_rows : HLI_DEFAULT_BLOCK;
+    if (bq > nq)
+        bq = nq;
+    /* Heap scratch bq*kk*(4+8) bytes stays under HLI_HEAP_BYTES. */
+    int64_t max_bq = HLI_HEAP_BYTES / (kk * 12);
+    if (max_bq < 1)
+        max_bq = 1;
+    if (bq > max_bq)
+        bq = max_bq;
+    if (bq > INT_MAX / 2)
+        bq = INT_MAX / 2;
+    int64_t bd = HLI_TILE_ELEMS / bq;
+    if (bd < 256)
+        bd = 256;
+    if (bd > ndb)
+        bd = ndb;
+
+    float *tile = hli_alloc((size_t)bq * (size_t)bd, sizeof *tile);
+    float *hs = hli_alloc((size_t)bq * (size_t)kk, sizeof *hs);
+    int64_t *hi = hli_alloc((size_t)bq * (size_t)kk, sizeof *hi);
+    if (tile == NULL || hs == NULL || hi == NULL) {
+        free(tile);
+        free(hs);
+        free(hi);
+        return hl_last_error_status();
+    }
+    hli_blas_set_threads(nt);
+    for (int64_t q0 = 0; q0 < nq; q0 += bq) {
+        const int64_t nb = nq - q0 < bq ? nq - q0 : bq;
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t r = 0; r < nb; r++)
+            hli_topk_init(hs + r * kk, hi + r * kk, kk);
+        for (int64_t j0 = 0; j0 < ndb; j0 += bd) {
+            const int64_t nc = ndb - j0 < bd ? ndb - j0 : bd;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)nc, (int)d, 1.0f, q + q0 * d,
+                        (int)d, db + j0 * d, (int)d, 0.0f, tile, (int)nc);
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (int64_t r = 0; r < nb; r++) {
+                int64_t self = self_ids ? self_ids[q0 + r] : (self_base >= 0 ? self_base + q0 + r : -1);
+                hli_topk_scan(tile + r * nc, nc, NULL, j0, self, hs + r * kk, hi + r * kk, kk);
+            }
+        }
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t r = 0; r < nb; r++)
+            hli_topk_sorted(hs + r * kk, hi + r * kk, kk, ids + (q0 + r) * ldo,
+                            sims ? sims + (q0 + r) * ldo : NULL);
+    }
+    free(tile);
+    free(hs);
+    free(hi);
+    return HL_OK;
+}
+
+hl_status hli_knn_exact(const float *xn, int64_t n, int64_t d, int64_t k, int64_t block_rows, int nt,
+                        int64_t *nbrs, float *sims)
+{
+    for (int64_t i = 0; i < n; i++) {
+        nbrs[i * k] = i;
+        if (sims)
+            sims[i * k] = 1.0f;
+    }
+    if (k == 1)
+        return HL_OK;
+    return hli_topk_gemm(xn, n, xn, n, d, k - 1, NULL, 0, block_rows, nt, nbrs + 1, sims ? sims + 1 : NULL, k);
+}
