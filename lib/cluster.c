@@ -1,12 +1,40 @@
-/* Hierarchical clustering (SPEC sections 4-5): stub, being implemented. */
+/* Hierarchical clustering (SPEC sections 4-5).
+ *
+ * Per level: kNN graph of the level's node features, an edge score and a node
+ * density (the model's p_ij[1] and dhat; or unsupervised: cosine or the
+ * shared-neighbour fraction with density = mean score over the in-edges; or
+ * the oracle: true links and ground-truth density), a decode, and the next
+ * level with one node per cluster.  The chosen edges of every level join
+ * original points, so the labels after a level are the connected components
+ * of all the edges chosen so far; hli_level_next's node_of_point is exactly
+ * that component map. */
 #include "hierarchy.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Unsupervised defaults, chosen on the Omniglot TRAIN split only
+ * (docs/perf-cluster.md); the score's default when a model's stored score
+ * differs. */
+#define HLI_DEFAULT_TAU_SIM 0.70f
+#define HLI_DEFAULT_TAU_SNN 0.50f
+#define HLI_DEFAULT_TAU_PROB 0.50f
+#define HLI_ORACLE_TAU 0.5f
+
+struct hl_clustering {
+    int64_t n;
+    int32_t num_levels;
+    int32_t cap;
+    int64_t *labels; /* cap * n */
+    int64_t *stats;  /* cap * 4: nodes, edges, edges added, clusters */
+};
 
 void hl_cluster_options_init(hl_cluster_options *opts)
 {
     if (opts == NULL)
         return;
+    memset(opts, 0, sizeof(*opts));
     opts->struct_size = sizeof(*opts);
     opts->k = 10;
     opts->tau = -1.0f;
@@ -19,39 +47,314 @@ void hl_cluster_options_init(hl_cluster_options *opts)
     opts->progress_user = NULL;
 }
 
-hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
-                     const hl_cluster_options *opts, hl_clustering **out)
-{
-    (void)model; (void)x; (void)n; (void)d; (void)truth; (void)opts; (void)out;
-    return hli_error(HL_EINTERNAL, "hl_cluster: not implemented yet");
-}
-
 void hl_clustering_free(hl_clustering *clustering)
 {
-    (void)clustering;
+    if (clustering == NULL)
+        return;
+    free(clustering->labels);
+    free(clustering->stats);
+    free(clustering);
 }
 
 int32_t hl_clustering_num_levels(const hl_clustering *clustering)
 {
-    (void)clustering;
-    return 0;
+    return clustering ? clustering->num_levels : 0;
 }
 
 int64_t hl_clustering_num_points(const hl_clustering *clustering)
 {
-    (void)clustering;
-    return 0;
+    return clustering ? clustering->n : 0;
+}
+
+static hl_status check_level(const hl_clustering *c, int32_t *level)
+{
+    if (c == NULL)
+        return hli_error(HL_EINVAL, "clustering is NULL");
+    if (*level == -1)
+        *level = c->num_levels - 1;
+    if (*level < 0 || *level >= c->num_levels)
+        return hli_error(HL_EINVAL, "level = %d must be in [0, %d) or -1 (final)", (int)*level, (int)c->num_levels);
+    return HL_OK;
 }
 
 hl_status hl_clustering_labels(const hl_clustering *clustering, int32_t level, int64_t *labels)
 {
-    (void)clustering; (void)level; (void)labels;
-    return hli_error(HL_EINTERNAL, "hl_clustering_labels: not implemented yet");
+    hl_status st = check_level(clustering, &level);
+    if (st != HL_OK)
+        return st;
+    if (labels == NULL)
+        return hli_error(HL_EINVAL, "labels: output array is NULL");
+    memcpy(labels, clustering->labels + (size_t)level * (size_t)clustering->n,
+           (size_t)clustering->n * sizeof(int64_t));
+    return HL_OK;
 }
 
 hl_status hl_clustering_level_stats(const hl_clustering *clustering, int32_t level, int64_t *num_nodes,
                                     int64_t *num_edges, int64_t *edges_added, int64_t *num_clusters)
 {
-    (void)clustering; (void)level; (void)num_nodes; (void)num_edges; (void)edges_added; (void)num_clusters;
-    return hli_error(HL_EINTERNAL, "hl_clustering_level_stats: not implemented yet");
+    hl_status st = check_level(clustering, &level);
+    if (st != HL_OK)
+        return st;
+    const int64_t *s = clustering->stats + 4 * (size_t)level;
+    if (num_nodes)
+        *num_nodes = s[0];
+    if (num_edges)
+        *num_edges = s[1];
+    if (edges_added)
+        *edges_added = s[2];
+    if (num_clusters)
+        *num_clusters = s[3];
+    return HL_OK;
+}
+
+static const char *score_name(int32_t s)
+{
+    return s == HL_SCORE_PROB ? "prob" : s == HL_SCORE_SIM ? "sim" : s == HL_SCORE_SNN ? "snn" : "?";
+}
+
+/* Record one level: labels renumbered 0..C-1 by first appearance. */
+static hl_status record_level(hl_clustering *c, const int64_t *node_of_point, int64_t num_nodes_next,
+                              const int64_t stats[4])
+{
+    if (c->num_levels == c->cap) {
+        int32_t cap = c->cap ? 2 * c->cap : 4;
+        size_t bytes;
+        if (hli_check_dims("hierarchy labels", cap, c->n, sizeof(int64_t), &bytes) != HL_OK)
+            return hl_last_error_status();
+        int64_t *l = realloc(c->labels, bytes);
+        if (l == NULL)
+            return hli_oom();
+        c->labels = l;
+        int64_t *s = realloc(c->stats, (size_t)cap * 4 * sizeof(int64_t));
+        if (s == NULL)
+            return hli_oom();
+        c->stats = s;
+        c->cap = cap;
+    }
+    int64_t *map = hli_alloc((size_t)num_nodes_next, sizeof(int64_t));
+    if (map == NULL)
+        return hl_last_error_status();
+    for (int64_t v = 0; v < num_nodes_next; v++)
+        map[v] = -1;
+    int64_t *out = c->labels + (size_t)c->num_levels * (size_t)c->n, next = 0;
+    for (int64_t q = 0; q < c->n; q++) {
+        int64_t v = node_of_point[q];
+        if (map[v] < 0)
+            map[v] = next++;
+        out[q] = map[v];
+    }
+    free(map);
+    memcpy(c->stats + 4 * (size_t)c->num_levels, stats, 4 * sizeof(int64_t));
+    c->num_levels++;
+    return HL_OK;
+}
+
+/* Edge scores and node densities of one level. */
+static hl_status level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score,
+                              int oracle, int32_t num_threads, float *sc, float *dens)
+{
+    const int64_t n = lv->n;
+    const int64_t *off = g->offsets, *src = g->src;
+    int nt = hli_threads(num_threads);
+    if (oracle) {
+        hl_status st = hl_graph_density(g, lv->label, dens);
+        if (st != HL_OK)
+            return st;
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t e = off[i]; e < off[i + 1]; e++)
+                sc[e] = lv->label[src[e]] == lv->label[i] ? 1.0f : 0.0f;
+        return HL_OK;
+    }
+    if (score == HL_SCORE_PROB)
+        return hl_model_predict(model, g, lv->x, lv->c, n, lv->d, num_threads, sc, dens);
+    if (score == HL_SCORE_SIM) {
+        if (g->num_edges > 0)
+            memcpy(sc, g->sim, (size_t)g->num_edges * sizeof(float));
+    } else {
+        hl_status st = hli_edge_features(g, HL_EDGE_FEAT_SNN, NULL, 0, nt, sc);
+        if (st != HL_OK)
+            return st;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int64_t e = off[i]; e < off[i + 1]; e++)
+            s += sc[e];
+        int64_t m = off[i + 1] - off[i];
+        dens[i] = m > 0 ? (float)(s / (double)m) : 0.0f;
+    }
+    return HL_OK;
+}
+
+hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
+                     const hl_cluster_options *opts, hl_clustering **out)
+{
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "cluster: out is NULL");
+    *out = NULL;
+    if (x == NULL)
+        return hli_error(HL_EINVAL, "cluster: features x are NULL");
+    hl_cluster_options defaults;
+    if (opts == NULL) {
+        hl_cluster_options_init(&defaults);
+        opts = &defaults;
+    }
+    if (opts->struct_size != sizeof(hl_cluster_options))
+        return hli_error(HL_EINVAL, "cluster: opts->struct_size = %zu, expected %zu (call hl_cluster_options_init)",
+                         opts->struct_size, sizeof(hl_cluster_options));
+    if (n < 1 || d < 1)
+        return hli_error(HL_EINVAL, "cluster: n = %lld and d = %lld must be >= 1", (long long)n, (long long)d);
+    if (opts->k < 2)
+        return hli_error(HL_EINVAL, "cluster: k = %lld must be >= 2 (self + at least one neighbour)",
+                         (long long)opts->k);
+    if (opts->k >= n)
+        return hli_error(HL_EINVAL, "cluster: k = %lld must be < n = %lld", (long long)opts->k, (long long)n);
+    if (opts->max_levels < 1)
+        return hli_error(HL_EINVAL, "cluster: max_levels = %d must be >= 1", (int)opts->max_levels);
+    if (isnan(opts->tau) || opts->tau > 1.0f)
+        return hli_error(HL_EINVAL, "cluster: tau = %g must be in [0, 1] (or < 0 for the default)",
+                         (double)opts->tau);
+    if (opts->score < -1 || opts->score > HL_SCORE_SNN)
+        return hli_error(HL_EINVAL, "cluster: score = %d is not an hl_score (or -1)", (int)opts->score);
+    if (opts->knn_method < HL_KNN_AUTO || opts->knn_method > HL_KNN_APPROX)
+        return hli_error(HL_EINVAL, "cluster: knn_method = %d is not an hl_knn_method", (int)opts->knn_method);
+
+    /* Resolve the score and tau. */
+    int32_t score = opts->score;
+    float tau = opts->tau;
+    const int oracle = truth != NULL;
+    if (model != NULL && !oracle) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg);
+        hl_status st = hl_model_get_config(model, &cfg);
+        if (st != HL_OK)
+            return st;
+        if (cfg.feature_dim != d)
+            return hli_error(HL_EINVAL, "cluster: features have d = %lld columns but the model expects %lld",
+                             (long long)d, (long long)cfg.feature_dim);
+        float mtau;
+        int32_t mscore;
+        st = hl_model_get_cluster_defaults(model, &mtau, &mscore);
+        if (st != HL_OK)
+            return st;
+        if (score < 0)
+            score = mscore;
+        if (tau < 0.0f)
+            tau = score == mscore ? mtau : -1.0f;
+    } else if (score < 0) {
+        score = HL_SCORE_SNN;
+    }
+    if (!oracle && score == HL_SCORE_PROB && model == NULL)
+        return hli_error(HL_EINVAL, "cluster: score 'prob' needs a model (use 'sim' or 'snn' without one)");
+    if (oracle)
+        tau = tau < 0.0f ? HLI_ORACLE_TAU : tau;
+    else if (tau < 0.0f)
+        tau = score == HL_SCORE_SIM ? HLI_DEFAULT_TAU_SIM
+              : score == HL_SCORE_SNN ? HLI_DEFAULT_TAU_SNN
+                                      : HLI_DEFAULT_TAU_PROB;
+    hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g%s", (long long)n,
+            (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau,
+            oracle ? " (true links and densities)" : "");
+
+    hl_status st = HL_OK;
+    float *x0 = hli_normalized_copy(x, n, d, &st);
+    if (x0 == NULL)
+        return st;
+    hl_clustering *c = hli_calloc(1, sizeof(*c));
+    hli_level lv, nlv;
+    memset(&lv, 0, sizeof(lv));
+    memset(&nlv, 0, sizeof(nlv));
+    hl_graph *g = NULL;
+    float *sc = NULL, *dens = NULL;
+    int64_t *peak = NULL;
+    if (c == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    c->n = n;
+    if ((st = hli_level_init(&lv, x0, n, d, truth)) != HL_OK)
+        goto done;
+
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = opts->k;
+    ko.method = opts->knn_method;
+    ko.num_threads = opts->num_threads;
+
+    int64_t prev_added = -1;
+    for (int32_t level = 0; level < opts->max_levels; level++) {
+        if (lv.n <= opts->k)
+            break; /* too few nodes for a k-NN graph */
+        if ((st = hl_graph_build(lv.x, lv.n, d, &ko, &g)) != HL_OK)
+            goto done;
+        size_t ne = (size_t)(g->num_edges > 0 ? g->num_edges : 1);
+        sc = hli_alloc(ne, sizeof(float));
+        dens = hli_alloc((size_t)lv.n, sizeof(float));
+        peak = hli_alloc((size_t)lv.n, sizeof(int64_t));
+        if (sc == NULL || dens == NULL || peak == NULL) {
+            st = hl_last_error_status();
+            goto done;
+        }
+        if ((st = level_scores(model, &lv, g, score, oracle, opts->num_threads, sc, dens)) != HL_OK)
+            goto done;
+        int64_t *parent = hli_alloc((size_t)lv.n, sizeof(int64_t));
+        if (parent == NULL) {
+            st = hl_last_error_status();
+            goto done;
+        }
+        st = hl_decode(g, sc, dens, tau, parent, peak);
+        int64_t added = 0;
+        for (int64_t i = 0; i < lv.n; i++)
+            added += parent[i] >= 0;
+        free(parent);
+        if (st != HL_OK)
+            goto done;
+        if ((st = hli_level_next(&lv, peak, x0, &nlv)) != HL_OK)
+            goto done;
+        const int64_t stats[4] = {lv.n, g->num_edges, added, nlv.n};
+        if ((st = record_level(c, nlv.node_of_point, nlv.n, stats)) != HL_OK)
+            goto done;
+        hli_log(HL_LOG_INFO, "cluster: level %d: %lld nodes, %lld edges, %lld added, %lld clusters", (int)level,
+                (long long)lv.n, (long long)g->num_edges, (long long)added, (long long)nlv.n);
+        hl_graph_free(g);
+        g = NULL;
+        free(sc);
+        free(dens);
+        free(peak);
+        sc = dens = NULL;
+        peak = NULL;
+        hli_level_free(&lv);
+        lv = nlv;
+        memset(&nlv, 0, sizeof(nlv));
+        if (opts->progress && opts->progress(level, stats[0], added, opts->progress_user) != 0) {
+            st = hli_error(HL_ECANCELED, "cluster: cancelled by the progress callback after level %d", (int)level);
+            goto done;
+        }
+        if (added == 0)
+            break;
+        if (opts->early_stop && prev_added >= 0 && (double)prev_added / (double)added < (double)(opts->k - 1))
+            break;
+        prev_added = added;
+    }
+    if (c->num_levels == 0) {
+        /* unreachable: k < n guarantees level 0 runs */
+        st = hli_error(HL_EINTERNAL, "cluster: no level was run");
+        goto done;
+    }
+
+done:
+    hl_graph_free(g);
+    free(sc);
+    free(dens);
+    free(peak);
+    hli_level_free(&lv);
+    hli_level_free(&nlv);
+    free(x0);
+    if (st != HL_OK) {
+        hl_clustering_free(c);
+        return st;
+    }
+    *out = c;
+    return HL_OK;
 }
