@@ -1,7 +1,15 @@
-/* The LANDER model: configuration, parameters, inference (stubs for now). */
-#include "internal.h"
+/* The LANDER model: configuration, parameter layout (named tensors in one
+ * flat array), initialisation, clustering defaults and inference. */
+#include "model_internal.h"
 
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define HLI_MAX_FEATURE_DIM (1 << 20)
+#define HLI_MAX_HIDDEN (1 << 16)
+#define HLI_EDGE_FEAT_KNOWN 0x3Fu
 
 void hl_model_config_init(hl_model_config *cfg)
 {
@@ -9,9 +17,11 @@ void hl_model_config_init(hl_model_config *cfg)
         return;
     memset(cfg, 0, sizeof *cfg);
     cfg->struct_size = sizeof *cfg;
+    cfg->feature_dim = 0;
     cfg->hidden = 512;
     cfg->num_conv = 1;
     cfg->use_cluster_feat = 1;
+    cfg->dropout = 0.0f;
     cfg->layer_type = HL_LAYER_GRAPHCONV;
     cfg->link_head = HL_LINK_HEAD_RELATIONAL;
     cfg->edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN;
@@ -19,63 +29,328 @@ void hl_model_config_init(hl_model_config *cfg)
 
 hl_status hl_model_config_check(const hl_model_config *cfg)
 {
-    (void)cfg;
-    return hli_error(HL_EINTERNAL, "hl_model_config_check: not implemented yet");
+    if (cfg == NULL)
+        return hli_error(HL_EINVAL, "model config is NULL");
+    if (cfg->struct_size != sizeof *cfg)
+        return hli_error(HL_EINVAL, "model config: struct_size = %zu, expected %zu (call hl_model_config_init)",
+                         cfg->struct_size, sizeof *cfg);
+    if (cfg->feature_dim < 1 || cfg->feature_dim > HLI_MAX_FEATURE_DIM)
+        return hli_error(HL_EINVAL, "model config: feature_dim = %lld must be in [1, %d]",
+                         (long long)cfg->feature_dim, HLI_MAX_FEATURE_DIM);
+    if (cfg->hidden < 2 || cfg->hidden > HLI_MAX_HIDDEN || cfg->hidden % 2 != 0)
+        return hli_error(HL_EINVAL, "model config: hidden = %lld must be even and in [2, %d]",
+                         (long long)cfg->hidden, HLI_MAX_HIDDEN);
+    if (cfg->num_conv < 1 || cfg->num_conv > HLI_MAX_CONV)
+        return hli_error(HL_EINVAL, "model config: num_conv = %d must be in [1, %d]", (int)cfg->num_conv,
+                         HLI_MAX_CONV);
+    if (cfg->num_conv > 2 && cfg->hidden < 4)
+        return hli_error(HL_EINVAL, "model config: hidden = %lld must be >= 4 with num_conv = %d",
+                         (long long)cfg->hidden, (int)cfg->num_conv);
+    if (cfg->use_cluster_feat != 0 && cfg->use_cluster_feat != 1)
+        return hli_error(HL_EINVAL, "model config: use_cluster_feat = %d must be 0 or 1", (int)cfg->use_cluster_feat);
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return hli_error(HL_EINVAL, "model config: dropout = %g must be in [0, 1)", (double)cfg->dropout);
+    if (cfg->layer_type != HL_LAYER_GRAPHCONV)
+        return hli_error(HL_EINVAL, "model config: layer_type = %d is not supported (only HL_LAYER_GRAPHCONV = 0)",
+                         (int)cfg->layer_type);
+    if (cfg->link_head != HL_LINK_HEAD_REFERENCE && cfg->link_head != HL_LINK_HEAD_RELATIONAL)
+        return hli_error(HL_EINVAL, "model config: link_head = %d must be 0 (reference) or 1 (relational)",
+                         (int)cfg->link_head);
+    if (cfg->link_head == HL_LINK_HEAD_RELATIONAL) {
+        if (cfg->edge_features & ~HLI_EDGE_FEAT_KNOWN)
+            return hli_error(HL_EINVAL, "model config: edge_features has unknown bits 0x%x",
+                             (unsigned)(cfg->edge_features & ~HLI_EDGE_FEAT_KNOWN));
+        if (cfg->edge_features == 0)
+            return hli_error(HL_EINVAL, "model config: edge_features = 0, the relational head needs at least one");
+    }
+    return HL_OK;
+}
+
+static int add_tensor(hl_model *m, const char *name, int64_t rows, int64_t cols)
+{
+    int id = m->num_tensors++;
+    hli_tensor *t = &m->t[id];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rows = rows;
+    t->cols = cols;
+    t->offset = m->num_params;
+    m->num_params += rows * cols;
+    return id;
+}
+
+hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out)
+{
+    hl_status st = hl_model_config_check(cfg);
+    if (st != HL_OK)
+        return st;
+    hl_model *m = hli_calloc(1, sizeof *m);
+    if (m == NULL)
+        return hl_last_error_status();
+    m->cfg = *cfg;
+    const int64_t H = cfg->hidden, D = cfg->feature_dim;
+    if (cfg->link_head != HL_LINK_HEAD_RELATIONAL)
+        m->cfg.edge_features = 0;
+    m->tau = 0.5f;
+    m->score = HL_SCORE_PROB;
+    m->width[0] = cfg->use_cluster_feat ? 2 * D : D;
+    for (int l = 0; l < cfg->num_conv; l++)
+        m->width[l + 1] = l < 2 ? H : H / 2;
+    m->h2 = H / 2;
+    m->m = hli_edge_feature_count(m->cfg.edge_features);
+    m->rel_w = m->rel_b = m->edge_w = m->edge_b = -1;
+    char name[HLI_TENSOR_NAME];
+    for (int l = 0; l < cfg->num_conv; l++) {
+        snprintf(name, sizeof name, "conv%d.weight", l);
+        m->conv_w[l] = add_tensor(m, name, m->width[l + 1], 2 * m->width[l]);
+        snprintf(name, sizeof name, "conv%d.bias", l);
+        m->conv_b[l] = add_tensor(m, name, m->width[l + 1], 1);
+    }
+    const int64_t e = m->width[cfg->num_conv], h2 = m->h2;
+    m->src_w = add_tensor(m, "link.src.weight", h2, e);
+    m->src_b = add_tensor(m, "link.src.bias", h2, 1);
+    m->dst_w = add_tensor(m, "link.dst.weight", h2, e);
+    m->dst_b = add_tensor(m, "link.dst.bias", h2, 1);
+    if (cfg->link_head == HL_LINK_HEAD_RELATIONAL) {
+        m->rel_w = add_tensor(m, "link.rel.weight", h2, e);
+        m->rel_b = add_tensor(m, "link.rel.bias", h2, 1);
+        m->edge_w = add_tensor(m, "link.edge.weight", h2, m->m);
+        m->edge_b = add_tensor(m, "link.edge.bias", h2, 1);
+    }
+    m->prelu1 = add_tensor(m, "link.prelu1.weight", h2, 1);
+    m->l1_w = add_tensor(m, "link.l1.weight", h2, h2);
+    m->l1_b = add_tensor(m, "link.l1.bias", h2, 1);
+    m->prelu2 = add_tensor(m, "link.prelu2.weight", h2, 1);
+    m->l2_w = add_tensor(m, "link.l2.weight", 2, h2);
+    m->l2_b = add_tensor(m, "link.l2.bias", 2, 1);
+    m->params = hli_calloc((size_t)m->num_params, sizeof(float));
+    if (m->params == NULL) {
+        free(m);
+        return hl_last_error_status();
+    }
+    *out = m;
+    return HL_OK;
+}
+
+/* PyTorch's nn.Linear init: weight and bias uniform in +-1/sqrt(fan_in). */
+static void init_linear(hl_model *m, hli_rng *rng, int w, int b)
+{
+    const int64_t fan_in = m->t[w].cols;
+    const double bound = fan_in > 0 ? 1.0 / sqrt((double)fan_in) : 0.0;
+    float *pw = hli_param(m, w), *pb = hli_param(m, b);
+    for (int64_t i = 0; i < m->t[w].rows * m->t[w].cols; i++)
+        pw[i] = (float)((2.0 * hli_rng_uniform(rng) - 1.0) * bound);
+    for (int64_t i = 0; i < m->t[b].rows; i++)
+        pb[i] = (float)((2.0 * hli_rng_uniform(rng) - 1.0) * bound);
+}
+
+void hli_model_init_params(hl_model *m, uint64_t seed)
+{
+    hli_rng rng;
+    hli_rng_seed(&rng, seed);
+    for (int l = 0; l < m->cfg.num_conv; l++)
+        init_linear(m, &rng, m->conv_w[l], m->conv_b[l]);
+    init_linear(m, &rng, m->src_w, m->src_b);
+    init_linear(m, &rng, m->dst_w, m->dst_b);
+    if (m->rel_w >= 0) {
+        init_linear(m, &rng, m->rel_w, m->rel_b);
+        init_linear(m, &rng, m->edge_w, m->edge_b);
+    }
+    init_linear(m, &rng, m->l1_w, m->l1_b);
+    init_linear(m, &rng, m->l2_w, m->l2_b);
+    for (int64_t q = 0; q < m->h2; q++) {
+        hli_param(m, m->prelu1)[q] = 0.25f;
+        hli_param(m, m->prelu2)[q] = 0.25f;
+    }
 }
 
 hl_status hl_model_create(const hl_model_config *cfg, uint64_t seed, hl_model **out)
 {
-    (void)cfg;
-    (void)seed;
-    if (out)
-        *out = NULL;
-    return hli_error(HL_EINTERNAL, "hl_model_create: not implemented yet");
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "hl_model_create: out is NULL");
+    *out = NULL;
+    hl_model *m;
+    hl_status st = hli_model_alloc(cfg, &m);
+    if (st != HL_OK)
+        return st;
+    hli_model_init_params(m, seed);
+    *out = m;
+    return HL_OK;
 }
 
-void hl_model_free(hl_model *model) { (void)model; }
+void hl_model_free(hl_model *model)
+{
+    if (model == NULL)
+        return;
+    free(model->params);
+    free(model);
+}
 
 hl_status hl_model_get_config(const hl_model *model, hl_model_config *cfg)
 {
-    (void)model;
-    (void)cfg;
-    return hli_error(HL_EINTERNAL, "hl_model_get_config: not implemented yet");
+    if (model == NULL || cfg == NULL)
+        return hli_error(HL_EINVAL, "hl_model_get_config: %s is NULL", model == NULL ? "model" : "cfg");
+    if (cfg->struct_size != sizeof *cfg)
+        return hli_error(HL_EINVAL, "hl_model_get_config: cfg->struct_size = %zu, expected %zu", cfg->struct_size,
+                         sizeof *cfg);
+    *cfg = model->cfg;
+    return HL_OK;
 }
 
-int64_t hl_model_num_params(const hl_model *model)
-{
-    (void)model;
-    return 0;
-}
-
-hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
-                           int64_t d, int32_t num_threads, float *edge_prob, float *density)
-{
-    (void)model, (void)graph, (void)x, (void)c, (void)n, (void)d, (void)num_threads, (void)edge_prob, (void)density;
-    return hli_error(HL_EINTERNAL, "hl_model_predict: not implemented yet");
-}
+int64_t hl_model_num_params(const hl_model *model) { return model ? model->num_params : 0; }
 
 hl_status hl_model_set_cluster_defaults(hl_model *model, float tau, int32_t score)
 {
-    (void)model, (void)tau, (void)score;
-    return hli_error(HL_EINTERNAL, "hl_model_set_cluster_defaults: not implemented yet");
+    if (model == NULL)
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_defaults: model is NULL");
+    if (!(tau >= 0.0f && tau <= 1.0f))
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_defaults: tau = %g must be in [0, 1]", (double)tau);
+    if (score < HL_SCORE_PROB || score > HL_SCORE_SNN)
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_defaults: score = %d is not an hl_score", (int)score);
+    model->tau = tau;
+    model->score = score;
+    return HL_OK;
 }
 
 hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32_t *score)
 {
-    (void)model, (void)tau, (void)score;
-    return hli_error(HL_EINTERNAL, "hl_model_get_cluster_defaults: not implemented yet");
+    if (model == NULL)
+        return hli_error(HL_EINVAL, "hl_model_get_cluster_defaults: model is NULL");
+    if (tau)
+        *tau = model->tau;
+    if (score)
+        *score = model->score;
+    return HL_OK;
 }
 
-hl_status hl_model_save(const hl_model *model, const char *path)
-{
-    (void)model, (void)path;
-    return hli_error(HL_EINTERNAL, "hl_model_save: not implemented yet");
-}
+/* ---- inference ------------------------------------------------------------ */
 
-hl_status hl_model_load(const char *path, hl_model **out)
+#define HLI_NODE_CHUNK 8192
+#define HLI_EDGE_CHUNK 16384
+
+hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
+                           int64_t d, int32_t num_threads, float *edge_prob, float *density)
 {
-    (void)path;
-    if (out)
-        *out = NULL;
-    return hli_error(HL_EINTERNAL, "hl_model_load: not implemented yet");
+    if (model == NULL || graph == NULL || x == NULL)
+        return hli_error(HL_EINVAL, "hl_model_predict: %s is NULL",
+                         model == NULL ? "model" : graph == NULL ? "graph" : "x");
+    if (n != graph->n)
+        return hli_error(HL_EINVAL, "hl_model_predict: n = %lld but the graph has %lld nodes", (long long)n,
+                         (long long)graph->n);
+    if (d != model->cfg.feature_dim)
+        return hli_error(HL_EINVAL, "hl_model_predict: d = %lld but the model expects feature_dim = %lld",
+                         (long long)d, (long long)model->cfg.feature_dim);
+    if (num_threads < 0)
+        return hli_error(HL_EINVAL, "hl_model_predict: num_threads = %d must be >= 0", (int)num_threads);
+    hl_status st = hli_check_finite("x", x, n, d);
+    if (st != HL_OK)
+        return st;
+    if (c != NULL && (st = hli_check_finite("c", c, n, d)) != HL_OK)
+        return st;
+    if (n > INT_MAX / 4)
+        return hli_error(HL_ERANGE, "hl_model_predict: n = %lld is too large", (long long)n);
+    if (edge_prob == NULL && density == NULL)
+        return HL_OK;
+    const hl_model *m = model;
+    const int nt = hli_threads(num_threads);
+    hli_blas_set_threads(nt);
+    const int L = m->cfg.num_conv;
+    const int64_t h2 = m->h2, ew = m->width[L], E = graph->num_edges;
+    const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
+    hli_net_input in = {.n = n, .d = d, .offsets = graph->offsets, .src = graph->src, .sim = graph->sim,
+                        .aff = graph->aff, .x = x, .c = c, .n_head = n, .efeat = NULL};
+    float *hprev = NULL, *hcur = NULL, *cat = NULL, *P = NULL, *Q = NULL, *efeat = NULL;
+    float *hh = NULL, *z = NULL, *v = NULL, *prob = NULL, *dh = NULL;
+    int64_t *dst = NULL;
+    int64_t maxw = 0;
+    for (int l = 0; l < L; l++)
+        maxw = m->width[l] > maxw ? m->width[l] : maxw;
+    const int64_t nchunk = n < HLI_NODE_CHUNK ? n : HLI_NODE_CHUNK;
+    cat = hli_alloc((size_t)nchunk, (size_t)(2 * maxw) * sizeof(float));
+    if (cat == NULL)
+        goto fail;
+    /* GraphConv layers, in chunks of nodes (bounded workspace). */
+    for (int l = 0; l < L; l++) {
+        const int64_t w = m->width[l], wo = m->width[l + 1];
+        hcur = hli_alloc((size_t)n, (size_t)wo * sizeof(float));
+        if (hcur == NULL)
+            goto fail;
+        for (int64_t i0 = 0; i0 < n; i0 += nchunk) {
+            const int64_t i1 = i0 + nchunk < n ? i0 + nchunk : n;
+            hli_conv_cat(m, l, &in, hprev, i0, i1, cat, nt);
+            hli_conv_apply(hli_param(m, m->conv_w[l]), hli_param(m, m->conv_b[l]), i1 - i0, 2 * w, wo, cat,
+                           hcur + i0 * wo, nt);
+        }
+        free(hprev);
+        hprev = hcur;
+        hcur = NULL;
+    }
+    free(cat);
+    cat = NULL;
+    const float *H = hprev;
+    P = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
+    Q = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
+    if (P == NULL || Q == NULL)
+        goto fail;
+    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, P, h2);
+    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, Q, h2);
+    if (rel && E > 0) {
+        efeat = hli_alloc((size_t)E, (size_t)m->m * sizeof(float));
+        if (efeat == NULL)
+            goto fail;
+        if ((st = hli_edge_features(graph, m->cfg.edge_features, x, d, nt, efeat)) != HL_OK)
+            goto fail_st;
+        in.efeat = efeat;
+    }
+    /* The heads, in chunks of whole nodes of at most ~HLI_EDGE_CHUNK edges. */
+    const int64_t kmax = graph->k > 1 ? graph->k : 1;
+    const int64_t ech = HLI_EDGE_CHUNK > kmax ? HLI_EDGE_CHUNK : kmax;
+    int64_t maxdeg = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (graph->offsets[i + 1] - graph->offsets[i] > maxdeg)
+            maxdeg = graph->offsets[i + 1] - graph->offsets[i];
+    const int64_t ecap = (ech > maxdeg ? ech : maxdeg);
+    dst = hli_alloc((size_t)(E ? E : 1), sizeof(int64_t));
+    z = hli_alloc((size_t)ecap, (size_t)h2 * sizeof(float));
+    v = hli_alloc((size_t)ecap, (size_t)h2 * sizeof(float));
+    prob = hli_alloc((size_t)ecap, 2 * sizeof(float));
+    dh = density ? density : hli_alloc((size_t)n, sizeof(float));
+    if (rel)
+        hh = hli_alloc((size_t)ecap, (size_t)ew * sizeof(float));
+    if (!dst || !z || !v || !prob || !dh || (rel && !hh))
+        goto fail;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t e = graph->offsets[i]; e < graph->offsets[i + 1]; e++)
+            dst[e] = i;
+    for (int64_t i0 = 0; i0 < n;) {
+        int64_t i1 = i0;
+        while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
+            i1++;
+        const int64_t e0 = graph->offsets[i0], e1 = graph->offsets[i1];
+        hli_head_forward(m, H, P, Q, graph->src, dst, in.efeat, e0, e1, hh, z, z, v, v, prob, nt);
+        hli_head_density(graph->offsets, graph->sim, prob, i0, i1, dh);
+        if (edge_prob)
+            for (int64_t e = e0; e < e1; e++)
+                edge_prob[e] = prob[2 * (e - e0) + 1];
+        i0 = i1;
+    }
+    st = HL_OK;
+    goto done;
+fail:
+    st = hl_last_error_status() != HL_OK ? hl_last_error_status() : hli_oom();
+fail_st:
+done:
+    if (dh != density)
+        free(dh);
+    free(hprev);
+    free(hcur);
+    free(cat);
+    free(P);
+    free(Q);
+    free(efeat);
+    free(dst);
+    free(hh);
+    free(z);
+    free(v);
+    free(prob);
+    return st;
 }

@@ -1,0 +1,253 @@
+/* The LANDER forward pass (SPEC sections 2 and 2b), one function per op
+ * group: GraphConv aggregation + linear + ReLU (+ dropout), the link head
+ * (node-level GEMMs A h and B h, the relational edge-level GEMMs, PReLU,
+ * L1, PReLU, L2, softmax) and the density head.
+ *
+ * Every loop is parallel over rows (nodes or edges) and every GEMM runs from
+ * serial code, so results do not depend on the thread count. */
+#include "model_internal.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+void hli_conv_cat(const hl_model *m, int l, const hli_net_input *in, const float *hl, int64_t i0, int64_t i1,
+                  float *cat, int nt)
+{
+    const int64_t w = m->width[l], d = in->d;
+    const int cluster = m->cfg.use_cluster_feat;
+    const float *cx = in->c ? in->c : in->x;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = i0; i < i1; i++) {
+        float *row = cat + (i - i0) * 2 * w;
+        float *agg = row + w;
+        if (hl) {
+            memcpy(row, hl + i * w, (size_t)w * sizeof(float));
+        } else {
+            memcpy(row, in->x + i * d, (size_t)d * sizeof(float));
+            if (cluster)
+                memcpy(row + d, cx + i * d, (size_t)d * sizeof(float));
+        }
+        memset(agg, 0, (size_t)w * sizeof(float));
+        for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++) {
+            const int64_t j = in->src[e];
+            const float a = in->aff[e];
+            if (hl) {
+                const float *hj = hl + j * w;
+                for (int64_t q = 0; q < w; q++)
+                    agg[q] += a * hj[q];
+            } else {
+                const float *xj = in->x + j * d;
+                for (int64_t q = 0; q < d; q++)
+                    agg[q] += a * xj[q];
+                if (cluster) {
+                    const float *cj = cx + j * d;
+                    for (int64_t q = 0; q < d; q++)
+                        agg[d + q] += a * cj[q];
+                }
+            }
+        }
+    }
+}
+
+void hli_conv_apply(const float *W, const float *b, int64_t rows, int64_t in2, int64_t out, const float *cat,
+                    float *h, int nt)
+{
+    hli_gemm(0, 1, rows, out, in2, 1.0f, cat, in2, W, in2, 0.0f, h, out);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = 0; i < rows; i++) {
+        float *r = h + i * out;
+        for (int64_t q = 0; q < out; q++) {
+            float v = r[q] + b[q];
+            r[q] = v > 0.0f ? v : 0.0f;
+        }
+    }
+}
+
+static inline float prelu(float x, float a) { return x > 0.0f ? x : a * x; }
+
+void hli_head_forward(const hl_model *m, const float *H, const float *P, const float *Q, const int64_t *src,
+                      const int64_t *dst, const float *efeat, int64_t e0, int64_t e1, float *hh, float *z, float *u1,
+                      float *v, float *u2, float *prob, int nt)
+{
+    const int64_t ne = e1 - e0, h2 = m->h2, ew = m->width[m->cfg.num_conv];
+    if (ne <= 0)
+        return;
+    const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
+    const float *ba = hli_param(m, m->src_b), *bb = hli_param(m, m->dst_b);
+    if (rel) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t e = 0; e < ne; e++) {
+            const float *hi = H + dst[e0 + e] * ew, *hj = H + src[e0 + e] * ew;
+            float *o = hh + e * ew;
+            for (int64_t q = 0; q < ew; q++)
+                o[q] = hi[q] * hj[q];
+        }
+        hli_gemm(0, 1, ne, h2, ew, 1.0f, hh, ew, hli_param(m, m->rel_w), ew, 0.0f, z, h2);
+        hli_gemm(0, 1, ne, h2, m->m, 1.0f, efeat + e0 * m->m, m->m, hli_param(m, m->edge_w), m->m, 1.0f, z, h2);
+    }
+    const float *br = rel ? hli_param(m, m->rel_b) : NULL, *be = rel ? hli_param(m, m->edge_b) : NULL;
+    const float *s1 = hli_param(m, m->prelu1);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t e = 0; e < ne; e++) {
+        const float *pj = P + src[e0 + e] * h2, *qi = Q + dst[e0 + e] * h2;
+        float *ze = z + e * h2, *ue = u1 + e * h2;
+        for (int64_t q = 0; q < h2; q++) {
+            float t = pj[q] + ba[q] + qi[q] + bb[q];
+            if (rel)
+                t += ze[q] + br[q] + be[q];
+            ze[q] = t;
+            ue[q] = prelu(t, s1[q]);
+        }
+    }
+    hli_gemm(0, 1, ne, h2, h2, 1.0f, u1, h2, hli_param(m, m->l1_w), h2, 0.0f, v, h2);
+    const float *b1 = hli_param(m, m->l1_b), *s2 = hli_param(m, m->prelu2);
+    const float *W2 = hli_param(m, m->l2_w), *b2 = hli_param(m, m->l2_b);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t e = 0; e < ne; e++) {
+        float *ve = v + e * h2, *ue = u2 + e * h2;
+        float l0 = b2[0], l1 = b2[1];
+        for (int64_t q = 0; q < h2; q++) {
+            float t = ve[q] + b1[q];
+            ve[q] = t;
+            float u = prelu(t, s2[q]);
+            ue[q] = u;
+            l0 += W2[q] * u;
+            l1 += W2[h2 + q] * u;
+        }
+        /* softmax of two logits, stable */
+        float mx = l0 > l1 ? l0 : l1;
+        float a0 = expf(l0 - mx), a1 = expf(l1 - mx);
+        float s = a0 + a1;
+        prob[2 * e] = a0 / s;
+        prob[2 * e + 1] = a1 / s;
+    }
+}
+
+void hli_head_density(const int64_t *offsets, const float *sim, const float *prob, int64_t i0, int64_t i1,
+                      float *dhat)
+{
+    const int64_t base = offsets[i0];
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t a = offsets[i], b = offsets[i + 1];
+        float s = 0.0f;
+        for (int64_t e = a; e < b; e++)
+            s += sim[e] * (prob[2 * (e - base) + 1] - prob[2 * (e - base)]);
+        dhat[i] = b > a ? s / (float)(b - a) : 0.0f;
+    }
+}
+
+void hli_net_cache_free(hli_net_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (int l = 0; l < HLI_MAX_CONV; l++)
+        free(c->cat[l]);
+    for (int l = 0; l <= HLI_MAX_CONV; l++)
+        free(c->h[l]);
+    free(c->dst);
+    free(c->P);
+    free(c->Q);
+    free(c->hh);
+    free(c->z);
+    free(c->u1);
+    free(c->v);
+    free(c->u2);
+    free(c->prob);
+    free(c->dhat);
+    memset(c, 0, sizeof *c);
+}
+
+/* A stateless hash of (seed, layer, element) for dropout masks: the mask does
+ * not depend on the thread schedule. */
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, int train, uint64_t dropout_seed,
+                          hli_net_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    const int L = m->cfg.num_conv;
+    const int64_t n = in->n, h2 = m->h2, ew = m->width[L];
+    if (n < 1 || in->n_head < 0 || in->n_head > n)
+        return hli_error(HL_EINVAL, "forward: n = %lld, n_head = %lld", (long long)n, (long long)in->n_head);
+    if (n > INT_MAX / 4 || in->offsets[n] > INT_MAX / 4)
+        return hli_error(HL_ERANGE, "forward: %lld nodes / %lld edges exceed the GEMM index range",
+                         (long long)n, (long long)in->offsets[n]);
+    const int64_t ne = in->offsets[in->n_head];
+    c->n = n;
+    c->ne = ne;
+    c->drop_scale = 1.0f;
+    const float p = train ? m->cfg.dropout : 0.0f;
+    if (p > 0.0f)
+        c->drop_scale = 1.0f / (1.0f - p);
+
+    for (int l = 0; l < L; l++) {
+        const int64_t w = m->width[l], wo = m->width[l + 1];
+        c->cat[l] = hli_alloc((size_t)n, (size_t)(2 * w) * sizeof(float));
+        c->h[l + 1] = hli_alloc((size_t)n, (size_t)wo * sizeof(float));
+        if (c->cat[l] == NULL || c->h[l + 1] == NULL)
+            goto oom;
+        hli_conv_cat(m, l, in, l == 0 ? NULL : c->h[l], 0, n, c->cat[l], nt);
+        hli_conv_apply(hli_param(m, m->conv_w[l]), hli_param(m, m->conv_b[l]), n, 2 * w, wo, c->cat[l],
+                       c->h[l + 1], nt);
+        if (p > 0.0f) {
+            const uint64_t thr = (uint64_t)((double)p * 18446744073709551616.0);
+            const float sc = c->drop_scale;
+            float *h = c->h[l + 1];
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (int64_t i = 0; i < n * wo; i++) {
+                uint64_t r = mix64(dropout_seed ^ mix64(((uint64_t)l << 56) ^ (uint64_t)i));
+                h[i] = r < thr ? 0.0f : h[i] * sc;
+            }
+        }
+    }
+    const float *H = c->h[L];
+    c->P = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
+    c->Q = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
+    c->dst = hli_alloc((size_t)(ne ? ne : 1), sizeof(int64_t));
+    c->z = hli_alloc((size_t)(ne ? ne : 1), (size_t)h2 * sizeof(float));
+    c->u1 = hli_alloc((size_t)(ne ? ne : 1), (size_t)h2 * sizeof(float));
+    c->v = hli_alloc((size_t)(ne ? ne : 1), (size_t)h2 * sizeof(float));
+    c->u2 = hli_alloc((size_t)(ne ? ne : 1), (size_t)h2 * sizeof(float));
+    c->prob = hli_alloc((size_t)(ne ? ne : 1), 2 * sizeof(float));
+    c->dhat = hli_alloc((size_t)(in->n_head ? in->n_head : 1), sizeof(float));
+    if (m->cfg.link_head == HL_LINK_HEAD_RELATIONAL)
+        c->hh = hli_alloc((size_t)(ne ? ne : 1), (size_t)ew * sizeof(float));
+    if (!c->P || !c->Q || !c->dst || !c->z || !c->u1 || !c->v || !c->u2 || !c->prob || !c->dhat ||
+        (m->cfg.link_head == HL_LINK_HEAD_RELATIONAL && !c->hh))
+        goto oom;
+    for (int64_t i = 0; i < in->n_head; i++)
+        for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++)
+            c->dst[e] = i;
+    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, c->P, h2);
+    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, c->Q, h2);
+    hli_head_forward(m, H, c->P, c->Q, in->src, c->dst, in->efeat, 0, ne, c->hh, c->z, c->u1, c->v, c->u2,
+                     c->prob, nt);
+    hli_head_density(in->offsets, in->sim, c->prob, 0, in->n_head, c->dhat);
+    return HL_OK;
+oom:
+    hli_net_cache_free(c);
+    return hl_last_error_status() != HL_OK ? hl_last_error_status() : hli_oom();
+}
