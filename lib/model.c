@@ -78,14 +78,12 @@ static int add_tensor(hl_model *m, const char *name, int64_t rows, int64_t cols)
     return id;
 }
 
-hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out)
+hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m)
 {
     hl_status st = hl_model_config_check(cfg);
     if (st != HL_OK)
         return st;
-    hl_model *m = hli_calloc(1, sizeof *m);
-    if (m == NULL)
-        return hl_last_error_status();
+    memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     const int64_t H = cfg->hidden, D = cfg->feature_dim;
     if (cfg->link_head != HL_LINK_HEAD_RELATIONAL)
@@ -122,6 +120,19 @@ hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out)
     m->prelu2 = add_tensor(m, "link.prelu2.weight", h2, 1);
     m->l2_w = add_tensor(m, "link.l2.weight", 2, h2);
     m->l2_b = add_tensor(m, "link.l2.bias", 2, 1);
+    return HL_OK;
+}
+
+hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out)
+{
+    hl_model tmp;
+    hl_status st = hli_model_layout(cfg, &tmp);
+    if (st != HL_OK)
+        return st;
+    hl_model *m = hli_alloc(1, sizeof *m);
+    if (m == NULL)
+        return hl_last_error_status();
+    *m = tmp;
     m->params = hli_calloc((size_t)m->num_params, sizeof(float));
     if (m->params == NULL) {
         free(m);

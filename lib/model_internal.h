@@ -36,6 +36,10 @@ struct hl_model {
     float *params;
 };
 
+/* Fill @p m's configuration and tensor layout from @p cfg (checked), without
+ * allocating the parameters (m->params = NULL): the model-file loader uses
+ * it to know the size to expect before allocating anything. */
+hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m);
 /* Allocate a model with the layout of @p cfg (checked) and zeroed parameters. */
 hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out);
 /* PyTorch-style initialisation of every tensor from @p seed. */

@@ -1,0 +1,268 @@
+/* Model files (docs/MODEL_FORMAT.md): a little-endian binary with magic,
+ * format version, configuration, clustering defaults, named float32 tensors
+ * and a CRC-32 trailer.  Written atomically; read with every offset checked
+ * against the real file size before use, so a truncated, corrupted or lying
+ * file fails cleanly and never causes an absurd allocation. */
+#include "model_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HLI_MODEL_MAGIC "HLANDER\x1a"
+#define HLI_MODEL_VERSION 1u
+#define HLI_MODEL_HEADER 64 /* magic 8, version 4, config 48, num_tensors 4 */
+
+/* ---- little-endian buffer writer ------------------------------------------ */
+typedef struct wbuf {
+    unsigned char *p;
+    size_t len, cap;
+} wbuf;
+
+static void put_bytes(wbuf *b, const void *src, size_t n)
+{
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+static void put_u32(wbuf *b, uint32_t v)
+{
+    unsigned char t[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    put_bytes(b, t, 4);
+}
+static void put_u64(wbuf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+static void put_f32(wbuf *b, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put_u32(b, u);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+static float get_f32(const unsigned char *p)
+{
+    uint32_t u = get_u32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static size_t tensor_desc_bytes(const hli_tensor *t) { return 4 + strlen(t->name) + 16; }
+
+hl_status hl_model_save(const hl_model *model, const char *path)
+{
+    if (model == NULL || path == NULL)
+        return hli_error(HL_EINVAL, "hl_model_save: %s is NULL", model == NULL ? "model" : "path");
+    size_t total = HLI_MODEL_HEADER + 4, data;
+    for (int t = 0; t < model->num_tensors; t++)
+        total += tensor_desc_bytes(&model->t[t]);
+    if (!hli_mul_size((size_t)model->num_params, 4, &data) || total + data < total)
+        return hli_error(HL_ERANGE, "hl_model_save: model too large");
+    total += data;
+    wbuf b = {hli_alloc(total, 1), 0, total};
+    if (b.p == NULL)
+        return hl_last_error_status();
+    const hl_model_config *c = &model->cfg;
+    put_bytes(&b, HLI_MODEL_MAGIC, 8);
+    put_u32(&b, HLI_MODEL_VERSION);
+    put_u64(&b, (uint64_t)c->feature_dim);
+    put_u64(&b, (uint64_t)c->hidden);
+    put_u32(&b, (uint32_t)c->num_conv);
+    put_u32(&b, (uint32_t)c->use_cluster_feat);
+    put_f32(&b, c->dropout);
+    put_u32(&b, (uint32_t)c->layer_type);
+    put_u32(&b, (uint32_t)c->link_head);
+    put_u32(&b, c->edge_features);
+    put_f32(&b, model->tau);
+    put_u32(&b, (uint32_t)model->score);
+    put_u32(&b, (uint32_t)model->num_tensors);
+    for (int t = 0; t < model->num_tensors; t++) {
+        const hli_tensor *T = &model->t[t];
+        const size_t nl = strlen(T->name);
+        put_u32(&b, (uint32_t)nl);
+        put_bytes(&b, T->name, nl);
+        put_u64(&b, (uint64_t)T->rows);
+        put_u64(&b, (uint64_t)T->cols);
+        const float *p = hli_param(model, t);
+        for (int64_t i = 0; i < T->rows * T->cols; i++)
+            put_f32(&b, p[i]);
+    }
+    put_u32(&b, hli_crc32(0, b.p, b.len));
+    hli_atomic_file af;
+    hl_status st = hli_atomic_open(&af, path);
+    if (st == HL_OK) {
+        st = hli_atomic_write(&af, b.p, b.len);
+        if (st == HL_OK)
+            st = hli_atomic_commit(&af);
+        else
+            hli_atomic_abort(&af);
+    }
+    free(b.p);
+    return st;
+}
+
+/* Read a whole file; its real size bounds every later allocation. */
+static hl_status read_file(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return hli_error(HL_EIO, "cannot open model file '%s'", path);
+    if (fseek(fp, 0, SEEK_END) != 0) {
+        fclose(fp);
+        return hli_error(HL_EIO, "cannot seek in model file '%s'", path);
+    }
+    long sz = ftell(fp);
+    if (sz < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return hli_error(HL_EIO, "cannot size model file '%s'", path);
+    }
+    unsigned char *buf = hli_alloc((size_t)sz + 1, 1);
+    if (buf == NULL) {
+        fclose(fp);
+        return hl_last_error_status();
+    }
+    size_t got = fread(buf, 1, (size_t)sz, fp);
+    int err = ferror(fp);
+    fclose(fp);
+    if (err || got != (size_t)sz) {
+        free(buf);
+        return hli_error(HL_EIO, "cannot read model file '%s'", path);
+    }
+    *out = buf;
+    *len = (size_t)sz;
+    return HL_OK;
+}
+
+hl_status hl_model_load(const char *path, hl_model **out)
+{
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "hl_model_load: out is NULL");
+    *out = NULL;
+    if (path == NULL)
+        return hli_error(HL_EINVAL, "hl_model_load: path is NULL");
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    hl_status st = read_file(path, &buf, &len);
+    if (st != HL_OK)
+        return st;
+    hl_model *m = NULL;
+    if (len < 12 || memcmp(buf, HLI_MODEL_MAGIC, 8) != 0) {
+        st = hli_error(HL_EFORMAT, "'%s' is not a libhilander model file (bad magic at byte 0)", path);
+        goto done;
+    }
+    const uint32_t version = get_u32(buf + 8);
+    if (version > HLI_MODEL_VERSION) {
+        st = hli_error(HL_EVERSION, "'%s': model format version %u is newer than this library's %u", path, version,
+                       HLI_MODEL_VERSION);
+        goto done;
+    }
+    if (version == 0) {
+        st = hli_error(HL_EFORMAT, "'%s': model format version 0 at byte 8 is invalid", path);
+        goto done;
+    }
+    if (len < HLI_MODEL_HEADER + 4) {
+        st = hli_error(HL_EFORMAT, "'%s': truncated (%zu bytes, the header alone needs %d)", path, len,
+                       HLI_MODEL_HEADER + 4);
+        goto done;
+    }
+    const uint32_t crc = get_u32(buf + len - 4), want = hli_crc32(0, buf, len - 4);
+    if (crc != want) {
+        st = hli_error(HL_EFORMAT, "'%s': checksum mismatch (stored 0x%08x, computed 0x%08x over %zu bytes): "
+                                   "the file is truncated or corrupted", path, crc, want, len - 4);
+        goto done;
+    }
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    const unsigned char *p = buf + 12;
+    cfg.feature_dim = (int64_t)get_u64(p);
+    cfg.hidden = (int64_t)get_u64(p + 8);
+    cfg.num_conv = (int32_t)get_u32(p + 16);
+    cfg.use_cluster_feat = (int32_t)get_u32(p + 20);
+    cfg.dropout = get_f32(p + 24);
+    cfg.layer_type = (int32_t)get_u32(p + 28);
+    cfg.link_head = (int32_t)get_u32(p + 32);
+    cfg.edge_features = get_u32(p + 36);
+    const float tau = get_f32(p + 40);
+    const int32_t score = (int32_t)get_u32(p + 44);
+    const uint32_t ntens = get_u32(p + 48);
+    hl_model lay;
+    if (hli_model_layout(&cfg, &lay) != HL_OK) {
+        st = hli_error(HL_EFORMAT, "'%s': invalid configuration at bytes 12-59: %s", path, hl_last_error());
+        goto done;
+    }
+    if ((int64_t)ntens != lay.num_tensors) {
+        st = hli_error(HL_EFORMAT, "'%s': %u tensors at byte 60, the configuration needs %d", path, ntens,
+                       lay.num_tensors);
+        goto done;
+    }
+    /* the parameters alone need 4*num_params bytes: refuse before allocating */
+    if ((uint64_t)lay.num_params > (uint64_t)(len / 4)) {
+        st = hli_error(HL_EFORMAT, "'%s': the configuration needs %lld parameters but the file has %zu bytes",
+                       path, (long long)lay.num_params, len);
+        goto done;
+    }
+    if ((st = hli_model_alloc(&cfg, &m)) != HL_OK)
+        goto done;
+    if (!(tau >= 0.0f && tau <= 1.0f) || score < HL_SCORE_PROB || score > HL_SCORE_SNN) {
+        st = hli_error(HL_EFORMAT, "'%s': invalid clustering defaults tau = %g, score = %d at bytes 52-59", path,
+                       (double)tau, (int)score);
+        goto done;
+    }
+    m->tau = tau;
+    m->score = score;
+    size_t off = HLI_MODEL_HEADER;
+    const size_t end = len - 4;
+    for (int t = 0; t < m->num_tensors; t++) {
+        const hli_tensor *T = &m->t[t];
+        const size_t nl = strlen(T->name);
+        if (end - off < 4 || get_u32(buf + off) != nl || end - off - 4 < nl + 16 ||
+            memcmp(buf + off + 4, T->name, nl) != 0) {
+            st = hli_error(HL_EFORMAT, "'%s': tensor %d at byte %zu is not '%s'", path, t, off, T->name);
+            goto done;
+        }
+        off += 4 + nl;
+        const uint64_t rows = get_u64(buf + off), cols = get_u64(buf + off + 8);
+        if (rows != (uint64_t)T->rows || cols != (uint64_t)T->cols) {
+            st = hli_error(HL_EFORMAT, "'%s': tensor '%s' at byte %zu has shape (%llu, %llu), expected (%lld, %lld)",
+                           path, T->name, off, (unsigned long long)rows, (unsigned long long)cols,
+                           (long long)T->rows, (long long)T->cols);
+            goto done;
+        }
+        off += 16;
+        const size_t cnt = (size_t)(T->rows * T->cols);
+        if ((end - off) / 4 < cnt) {
+            st = hli_error(HL_EFORMAT, "'%s': tensor '%s' data at byte %zu runs past the end", path, T->name, off);
+            goto done;
+        }
+        float *dst = hli_param(m, t);
+        for (size_t i = 0; i < cnt; i++) {
+            dst[i] = get_f32(buf + off + 4 * i);
+            if (!isfinite(dst[i])) {
+                st = hli_error(HL_EFORMAT, "'%s': tensor '%s' value %zu at byte %zu is not finite", path, T->name,
+                               i, off + 4 * i);
+                goto done;
+            }
+        }
+        off += 4 * cnt;
+    }
+    if (off != end) {
+        st = hli_error(HL_EFORMAT, "'%s': %zu unexpected bytes after the last tensor at byte %zu", path, end - off,
+                       off);
+        goto done;
+    }
+    *out = m;
+    m = NULL;
+    st = HL_OK;
+done:
+    hl_model_free(m);
+    free(buf);
+    return st;
+}
