@@ -17,10 +17,13 @@
 /* Unsupervised defaults, chosen on the Omniglot TRAIN split only
  * (docs/perf-cluster.md); the score's default when a model's stored score
  * differs. */
-#define HLI_DEFAULT_TAU_SIM 0.70f
-#define HLI_DEFAULT_TAU_SNN 0.50f
+#define HLI_DEFAULT_TAU_SIM 0.875f
+#define HLI_DEFAULT_TAU_SNN 0.45f
 #define HLI_DEFAULT_TAU_PROB 0.50f
 #define HLI_ORACLE_TAU 0.5f
+/* Automatic level limits (max_levels = 0). */
+#define HLI_LEVELS_MODEL 10
+#define HLI_LEVELS_UNSUPERVISED 1
 
 struct hl_clustering {
     int64_t n;
@@ -39,7 +42,7 @@ void hl_cluster_options_init(hl_cluster_options *opts)
     opts->k = 10;
     opts->tau = -1.0f;
     opts->score = -1;
-    opts->max_levels = 10;
+    opts->max_levels = 0;
     opts->early_stop = 1;
     opts->knn_method = HL_KNN_AUTO;
     opts->num_threads = 0;
@@ -210,8 +213,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
                          (long long)opts->k);
     if (opts->k >= n)
         return hli_error(HL_EINVAL, "cluster: k = %lld must be < n = %lld", (long long)opts->k, (long long)n);
-    if (opts->max_levels < 1)
-        return hli_error(HL_EINVAL, "cluster: max_levels = %d must be >= 1", (int)opts->max_levels);
+    if (opts->max_levels < 0)
+        return hli_error(HL_EINVAL, "cluster: max_levels = %d must be >= 0 (0 = automatic)", (int)opts->max_levels);
     if (isnan(opts->tau) || opts->tau > 1.0f)
         return hli_error(HL_EINVAL, "cluster: tau = %g must be in [0, 1] (or < 0 for the default)",
                          (double)opts->tau);
@@ -253,6 +256,9 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         tau = score == HL_SCORE_SIM ? HLI_DEFAULT_TAU_SIM
               : score == HL_SCORE_SNN ? HLI_DEFAULT_TAU_SNN
                                       : HLI_DEFAULT_TAU_PROB;
+    int32_t max_levels = opts->max_levels;
+    if (max_levels == 0)
+        max_levels = oracle || score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED;
     hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g%s", (long long)n,
             (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau,
             oracle ? " (true links and densities)" : "");
@@ -283,7 +289,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     ko.num_threads = opts->num_threads;
 
     int64_t prev_added = -1;
-    for (int32_t level = 0; level < opts->max_levels; level++) {
+    for (int32_t level = 0; level < max_levels; level++) {
         if (lv.n <= opts->k)
             break; /* too few nodes for a k-NN graph */
         if ((st = hl_graph_build(lv.x, lv.n, d, &ko, &g)) != HL_OK)

@@ -19,9 +19,13 @@ typedef struct hl_cluster_options {
     size_t struct_size;
     int64_t k;              /**< neighbours per level, self included (default 10) */
     float tau;              /**< edge score threshold in [0,1]; < 0 = the model's stored default,
-                                 or the score's documented default without a model (default -1) */
-    int32_t score;          /**< an hl_score; -1 = the model's stored default (default -1) */
-    int32_t max_levels;     /**< level limit (default 10) */
+                                 or the score's documented default without a model: SIM 0.875,
+                                 SNN 0.45, chosen on Omniglot train (default -1) */
+    int32_t score;          /**< an hl_score; -1 = the model's stored default, SNN without a
+                                 model (default -1) */
+    int32_t max_levels;     /**< level limit; 0 = automatic (the default): 10 with a model or
+                                 truth (SPEC 5), 1 for the unsupervised scores SIM/SNN, whose
+                                 upper levels over-merge (docs/perf-cluster.md) */
     int32_t early_stop;     /**< 1: stop when edges_added(prev)/edges_added(this) < k-1 (default 1) */
     int32_t knn_method;     /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;    /**< 0 = all available; results never depend on it */
