@@ -195,7 +195,9 @@ hl_status hl_model_load(const char *path, hl_model **out)
     const uint32_t ntens = get_u32(p + 48);
     hl_model lay;
     if (hli_model_layout(&cfg, &lay) != HL_OK) {
-        st = hli_error(HL_EFORMAT, "'%s': invalid configuration at bytes 12-59: %s", path, hl_last_error());
+        char why[256];
+        snprintf(why, sizeof why, "%s", hl_last_error());
+        st = hli_error(HL_EFORMAT, "'%s': invalid configuration at bytes 12-59: %s", path, why);
         goto done;
     }
     if ((int64_t)ntens != lay.num_tensors) {
