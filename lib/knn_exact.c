@@ -35,6 +35,42 @@ void hli_topk_sorted(float *hs, int64_t *hi, int64_t kk, int64_t *out_i, float *
     }
 }
 
+float hli_dot_ref(const float *a, const float *b, int64_t d)
+{
+    /* Four double accumulators in a fixed order: the result depends only on
+     * the two rows, never on blocking, threads or the BLAS kernel. */
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int64_t c = 0;
+    for (; c + 4 <= d; c += 4) {
+        s0 += (double)a[c] * b[c];
+        s1 += (double)a[c + 1] * b[c + 1];
+        s2 += (double)a[c + 2] * b[c + 2];
+        s3 += (double)a[c + 3] * b[c + 3];
+    }
+    for (; c < d; c++)
+        s0 += (double)a[c] * b[c];
+    float s = (float)((s0 + s1) + (s2 + s3));
+    return s > 1.0f ? 1.0f : s;
+}
+
+void hli_topk_refine(const float *qrow, const float *db, int64_t d, float *hs, int64_t *hi, int64_t ksel,
+                     int64_t kk, int64_t *out_i, float *out_s)
+{
+    /* Recompute every selected candidate's similarity with hli_dot_ref,
+     * sort all ksel by (refined sim desc, id asc) and keep the first kk. */
+    for (int64_t t = 0; t < ksel; t++)
+        if (hi[t] != INT64_MAX)
+            hs[t] = hli_dot_ref(qrow, db + hi[t] * d, d);
+    /* Sort all ksel by refined value, then take the first kk. */
+    hli_topk_heapify(hs, hi, ksel);
+    hli_topk_sorted(hs, hi, ksel, hi, hs);
+    for (int64_t t = 0; t < kk; t++) {
+        out_i[t] = hi[t];
+        if (out_s)
+            out_s[t] = hs[t];
+    }
+}
+
 hl_status hli_topk_gemm(const float *q, int64_t nq, const float *db, int64_t ndb, int64_t d, int64_t kk,
                         const int64_t *self_ids, int64_t self_base, int64_t block_rows, int nt, int64_t *ids,
                         float *sims, int64_t ldo)
@@ -44,6 +80,12 @@ hl_status hli_topk_gemm(const float *q, int64_t nq, const float *db, int64_t ndb
     if (d > INT_MAX || ndb > INT_MAX / 2)
         return hli_error(HL_ERANGE, "kNN: d = %lld or n = %lld exceeds the BLAS int range", (long long)d,
                          (long long)ndb);
+    /* Keep a few more candidates than asked (re-ranked at the end). */
+    const int64_t avail = ndb - ((self_ids != NULL || self_base >= 0) ? 1 : 0);
+    const int64_t out_kk = kk;
+    kk = kk + HLI_TOPK_MARGIN;
+    if (kk > avail)
+        kk = avail > out_kk ? avail : out_kk;
     int64_t bq = block_rows > 0 ? block_rows : HLI_DEFAULT_BLOCK;
     if (bq > nq)
         bq = nq;
@@ -88,7 +130,7 @@ hl_status hli_topk_gemm(const float *q, int64_t nq, const float *db, int64_t ndb
         }
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t r = 0; r < nb; r++)
-            hli_topk_sorted(hs + r * kk, hi + r * kk, kk, ids + (q0 + r) * ldo,
+            hli_topk_refine(q + (q0 + r) * d, db, d, hs + r * kk, hi + r * kk, kk, out_kk, ids + (q0 + r) * ldo,
                             sims ? sims + (q0 + r) * ldo : NULL);
     }
     free(tile);

@@ -27,16 +27,15 @@ static inline int hli_topk_worse(float s1, int64_t i1, float s2, int64_t i2)
     return s1 < s2 || (s1 == s2 && i1 > i2);
 }
 
-/* Replace the root (worst) by (s, id) and restore the heap. The caller has
- * checked that (s, id) is better than the root. */
-static inline void hli_topk_replace_root(float *hs, int64_t *hi, int64_t kk, float s, int64_t id)
+/* Put (s, id) at slot p of a heap of @p size slots whose subtrees below p
+ * are heaps, and sift it down. */
+static inline void hli_topk_sift(float *hs, int64_t *hi, int64_t size, int64_t p, float s, int64_t id)
 {
-    int64_t p = 0;
     for (;;) {
         int64_t c = 2 * p + 1;
-        if (c >= kk)
+        if (c >= size)
             break;
-        if (c + 1 < kk && hli_topk_worse(hs[c + 1], hi[c + 1], hs[c], hi[c]))
+        if (c + 1 < size && hli_topk_worse(hs[c + 1], hi[c + 1], hs[c], hi[c]))
             c++;
         if (!hli_topk_worse(hs[c], hi[c], s, id))
             break;
@@ -46,6 +45,19 @@ static inline void hli_topk_replace_root(float *hs, int64_t *hi, int64_t kk, flo
     }
     hs[p] = s;
     hi[p] = id;
+}
+
+/* Replace the root (worst) by (s, id), which the caller checked is better. */
+static inline void hli_topk_replace_root(float *hs, int64_t *hi, int64_t kk, float s, int64_t id)
+{
+    hli_topk_sift(hs, hi, kk, 0, s, id);
+}
+
+/* Turn an arbitrary array into a heap (root = worst). */
+static inline void hli_topk_heapify(float *hs, int64_t *hi, int64_t size)
+{
+    for (int64_t p = size / 2 - 1; p >= 0; p--)
+        hli_topk_sift(hs, hi, size, p, hs[p], hi[p]);
 }
 
 /* Offer (s, id); similarities above 1 (rounding) are clamped to 1 first. */
@@ -82,6 +94,21 @@ static inline void hli_topk_scan(const float *row, int64_t ncols, const int64_t 
  * entries to out_i / out_s (out_s may be NULL).  Sentinel slots become id -1,
  * similarity 0. */
 void hli_topk_sorted(float *hs, int64_t *hi, int64_t kk, int64_t *out_i, float *out_s);
+
+/* Candidates kept beyond kk during the sgemm scan, re-ranked by
+ * hli_dot_ref: absorbs rounding differences between sgemm kernels so that
+ * equal vectors tie exactly and results do not depend on blocking/threads. */
+#define HLI_TOPK_MARGIN 8
+
+/* Cosine of two normalised rows in a fixed-order double accumulation,
+ * rounded to float and clamped to at most 1. */
+float hli_dot_ref(const float *a, const float *b, int64_t d);
+
+/* Re-rank the ksel candidates of a heap (hs/hi, destroyed) of query row
+ * @p qrow against database rows @p db by hli_dot_ref and write the best kk
+ * sorted to out_i / out_s (out_s may be NULL; -1/0 for missing). */
+void hli_topk_refine(const float *qrow, const float *db, int64_t d, float *hs, int64_t *hi, int64_t ksel,
+                     int64_t kk, int64_t *out_i, float *out_s);
 
 /* Exact top-kk by cosine of nq query rows @p q against ndb database rows
  * @p db (both L2-normalised, d columns), with blocked sgemm.  Query row r is
