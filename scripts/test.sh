@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The whole verification of libhilander, as CI runs it (.ci/run):
+#   0. install dependencies (apt; skipped when present)
+#   a. gcc Release build + ctest
+#   b. clang build with -Werror (+ ctest)
+#   c. ASan+UBSan build + ctest
+#   d. exported symbols (only hl_*, version node HILANDER_0) and SONAME
+#   e. cppcheck over lib/
+#   f. install into a temporary prefix; build and run a consumer with
+#      pkg-config and with find_package(hilander)
+#   g. ctypes FFI test with Debian's /usr/bin/python3
+# Stops at the first failure with a message naming the step; prints a summary.
+#
+# Environment: JOBS (default 2), BUILD_PREFIX (default "build": uses build,
+# build-clang, build-asan), CLANG_CTEST=0 to only build with clang,
+# SKIP_DEPS=1 to skip the apt step, CTEST_ARGS (extra ctest arguments, e.g.
+# "-E test_train" while a suite is being worked on; empty for CI).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+JOBS=${JOBS:-2}
+BUILD_PREFIX=${BUILD_PREFIX:-build}
+B_GCC="$BUILD_PREFIX"
+B_CLANG="$BUILD_PREFIX-clang"
+B_ASAN="$BUILD_PREFIX-asan"
+CLANG_CTEST=${CLANG_CTEST:-1}
+read -r -a CTEST_EXTRA <<< "${CTEST_ARGS:-}"
+T0=$(date +%s)
+STEP="start"
+DONE=()
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hilander-test.XXXXXX")
+
+finish() {
+    rc=$?
+    rm -rf "$TMP"
+    local secs=$(( $(date +%s) - T0 ))
+    echo
+    if [ $rc -eq 0 ]; then
+        echo "test.sh: ALL PASSED (${#DONE[@]} steps: ${DONE[*]}) in ${secs}s"
+    else
+        echo "test.sh: FAILED in step '$STEP' (exit $rc) after ${secs}s; passed before it: ${DONE[*]:-none}" >&2
+    fi
+    exit $rc
+}
+trap finish EXIT
+
+step() {
+    STEP="$1"
+    echo
+    echo "==== test.sh [$(date +%H:%M:%S)] step $1"
+}
+pass() { DONE+=("$STEP"); }
+die() { echo "test.sh: ERROR: $*" >&2; exit 1; }
+
+# ---- 0. dependencies ----------------------------------------------------------
+step "0-deps"
+if [ "${SKIP_DEPS:-0}" != 1 ]; then
+    bash scripts/install_deps.sh cmake make gcc libc6-dev binutils clang libomp-dev libopenblas-dev check \
+        pkg-config python3 cppcheck
+fi
+[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing"
+pass
+
+configure_build() {   # dir, extra cmake args...
+    local dir=$1
+    shift
+    cmake -S . -B "$dir" "$@"
+    cmake --build "$dir" -j "$JOBS"
+}
+
+# ---- a. gcc Release + ctest -------------------------------------------------
+step "a-gcc-release"
+CC=gcc configure_build "$B_GCC" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc
+(cd "$B_GCC" && ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}")
+pass
+
+# ---- b. clang -Werror ---------------------------------------------------------
+step "b-clang"
+configure_build "$B_CLANG" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang
+if [ "$CLANG_CTEST" = 1 ]; then
+    (cd "$B_CLANG" && ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}")
+fi
+pass
+
+# ---- c. ASan + UBSan ----------------------------------------------------------
+step "c-asan-ubsan"
+configure_build "$B_ASAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_SANITIZE=ON -DCMAKE_C_COMPILER=gcc \
+    -DHL_BUILD_BENCH=OFF
+(
+    cd "$B_ASAN"
+    export ASAN_OPTIONS="detect_leaks=1"
+    export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    export CK_FORK=no   # one process per suite: ASan sees everything
+    ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}"
+)
+pass
+
+# ---- d. exported symbols and SONAME -------------------------------------------
+step "d-symbols"
+LIB="$B_GCC/libhilander.so"
+[ -e "$LIB" ] || die "$LIB not found"
+# nm prints "addr type name[@@version]"; the version node itself is an absolute symbol.
+bad=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sed 's/@.*//' | grep -v -E '^(hl_[A-Za-z0-9_]+|HILANDER_0)$' || true)
+[ -z "$bad" ] || die "symbols exported outside the hl_ namespace: $(echo $bad)"
+nexp=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | grep -c '^hl_' || true)
+[ "$nexp" -gt 0 ] || die "no hl_ symbols exported"
+nm -D --defined-only "$LIB" | grep -q '@@HILANDER_0' || die "symbols are not under the version node HILANDER_0"
+soname=$(objdump -p "$LIB" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = "libhilander.so.0" ] || die "SONAME is '$soname', expected libhilander.so.0"
+echo "exported: $nexp hl_ functions under HILANDER_0; SONAME $soname"
+pass
+
+# ---- e. cppcheck ----------------------------------------------------------------
+step "e-cppcheck"
+cppcheck --version
+cppcheck -q -j "$JOBS" --std=c11 --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
+    -I include -I lib lib/
+pass
+
+# ---- f. install and consume -------------------------------------------------
+step "f-install"
+PREFIX="$TMP/prefix"
+cmake --install "$B_GCC" --prefix "$PREFIX"
+PCDIR=$(dirname "$(find "$PREFIX" -name hilander.pc | head -n 1)")
+[ -f "$PCDIR/hilander.pc" ] || die "hilander.pc not installed"
+LIBDIR=$(dirname "$(find "$PREFIX" -name 'libhilander.so.0' | head -n 1)")
+CFLAGS_LIBS=$(PKG_CONFIG_PATH="$PCDIR" pkg-config --cflags --libs hilander)
+echo "pkg-config --cflags --libs hilander: $CFLAGS_LIBS"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror tests/install_test/consumer.c -o "$TMP/consumer_pc" $CFLAGS_LIBS
+LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc" "$TMP"
+cmake -S tests/install_test -B "$TMP/consumer-build" -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$TMP/consumer-build"
+LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer-build/consumer" "$TMP"
+pass
+
+# ---- g. FFI ------------------------------------------------------------------------
+step "g-ffi"
+/usr/bin/python3 tests/ffi_test.py "$B_GCC/libhilander.so"
+pass
