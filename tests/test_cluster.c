@@ -1,0 +1,372 @@
+/* hl_cluster (SPEC sections 4-5): synthetic separable clusters, the oracle
+ * ceiling on the Omniglot test split, hierarchy invariants, thread-count
+ * independence, stopping rules, cancellation and bad input. */
+#include "internal.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* nc clusters of m points in d dims: tight noise around random unit centres. */
+static float *blobs(int64_t nc, int64_t m, int64_t d, uint64_t seed, int64_t **labels)
+{
+    hli_rng r;
+    hli_rng_seed(&r, seed);
+    float *cent = malloc((size_t)(nc * d) * sizeof(float));
+    for (int64_t i = 0; i < nc * d; i++)
+        cent[i] = (float)(hli_rng_uniform(&r) * 2 - 1);
+    float *x = malloc((size_t)(nc * m * d) * sizeof(float));
+    *labels = malloc((size_t)(nc * m) * sizeof(int64_t));
+    /* interleave the clusters so that ids are not sorted by cluster */
+    for (int64_t p = 0; p < nc * m; p++) {
+        int64_t c = p % nc;
+        (*labels)[p] = c * 10 + 3;
+        for (int64_t t = 0; t < d; t++)
+            x[p * d + t] = cent[c * d + t] + (float)(0.05 * (hli_rng_uniform(&r) - 0.5));
+    }
+    free(cent);
+    return x;
+}
+
+static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t n)
+{
+    int64_t *lab = malloc((size_t)n * sizeof(int64_t));
+    ck_assert_int_eq(hl_clustering_labels(c, -1, lab), HL_OK);
+    hl_metrics m;
+    m.struct_size = sizeof m;
+    ck_assert_int_eq(hl_evaluate(y, lab, n, &m), HL_OK);
+    free(lab);
+    return m;
+}
+
+/* Labels 0..C-1 by first appearance; every level coarsens the previous one;
+ * the stats agree with the labels. */
+static void check_hierarchy(const hl_clustering *c, int64_t n)
+{
+    int32_t L = hl_clustering_num_levels(c);
+    ck_assert_int_ge(L, 1);
+    ck_assert_int_eq(hl_clustering_num_points(c), n);
+    int64_t *prev = malloc((size_t)n * sizeof(int64_t)), *cur = malloc((size_t)n * sizeof(int64_t));
+    int64_t *map = malloc((size_t)n * sizeof(int64_t));
+    int64_t prev_clusters = n;
+    for (int32_t l = 0; l < L; l++) {
+        ck_assert_int_eq(hl_clustering_labels(c, l, cur), HL_OK);
+        int64_t next = 0;
+        for (int64_t q = 0; q < n; q++) {
+            ck_assert_int_ge(cur[q], 0);
+            ck_assert_int_le(cur[q], next);
+            if (cur[q] == next)
+                next++;
+        }
+        int64_t nodes, edges, added, clusters;
+        ck_assert_int_eq(hl_clustering_level_stats(c, l, &nodes, &edges, &added, &clusters), HL_OK);
+        ck_assert_int_eq(clusters, next);
+        ck_assert_int_eq(nodes, prev_clusters);      /* this level's nodes = clusters so far */
+        ck_assert_int_eq(nodes - added, clusters);   /* every added edge joins two clusters (a forest) */
+        if (l > 0) {
+            /* coarsening: points together at level l-1 stay together */
+            for (int64_t v = 0; v < n; v++)
+                map[v] = -1;
+            for (int64_t q = 0; q < n; q++) {
+                if (map[prev[q]] < 0)
+                    map[prev[q]] = cur[q];
+                ck_assert_int_eq(map[prev[q]], cur[q]);
+            }
+        }
+        prev_clusters = clusters;
+        memcpy(prev, cur, (size_t)n * sizeof(int64_t));
+    }
+    ck_assert_int_eq(hl_clustering_labels(c, -1, cur), HL_OK);
+    for (int64_t q = 0; q < n; q++)
+        ck_assert_int_eq(cur[q], prev[q]);
+    free(prev);
+    free(cur);
+    free(map);
+}
+
+START_TEST(test_separable_blobs)
+{
+    const int64_t nc = 25, m = 24, d = 16, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 99, &y);
+    for (int32_t s = HL_SCORE_SIM; s <= HL_SCORE_SNN; s++) {
+        hl_cluster_options o;
+        hl_cluster_options_init(&o);
+        o.score = s;
+        if (s == HL_SCORE_SIM) {
+            /* cosine stays meaningful between peaks: run the whole hierarchy.  (SNN
+             * between the few peaks of upper levels is not: that is why its default
+             * is one level.) */
+            o.max_levels = 10;
+            o.early_stop = 0;
+        }
+        hl_clustering *c = NULL;
+        ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+        check_hierarchy(c, n);
+        hl_metrics mt = score_final(c, y, n);
+        ck_assert_double_ge(mt.pairwise_precision, 0.99); /* never merges separated blobs */
+        ck_assert_double_ge(mt.bcubed_f, 0.5);
+        hl_clustering_free(c);
+    }
+    /* the oracle recovers every blob exactly, over levels */
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, y, &o, &c), HL_OK);
+    check_hierarchy(c, n);
+    hl_metrics mt = score_final(c, y, n);
+    ck_assert_double_eq_tol(mt.pairwise_precision, 1.0, 1e-12);
+    ck_assert_double_ge(mt.pairwise_recall, 0.9);
+    hl_clustering_free(c);
+    free(x);
+    free(y);
+}
+END_TEST
+
+static int load_test_split(float **x, int64_t *n, int64_t *d, int64_t **y)
+{
+    const char *dirs[] = {HL_DATA_DIR "/omniglot", "/work/shared/data/omniglot"};
+    for (int i = 0; i < 2; i++) {
+        char p[1024], q[1024];
+        snprintf(p, sizeof p, "%s/test_features.npy", dirs[i]);
+        snprintf(q, sizeof q, "%s/test_labels.npy", dirs[i]);
+        if (access(p, R_OK) != 0 || access(q, R_OK) != 0)
+            continue;
+        int64_t ny;
+        ck_assert_int_eq(hl_npy_read_f32(p, x, n, d), HL_OK);
+        ck_assert_int_eq(hl_npy_read_labels(q, y, &ny), HL_OK);
+        ck_assert_int_eq(ny, *n);
+        return 1;
+    }
+    return 0;
+}
+
+START_TEST(test_oracle_omniglot)
+{
+    float *x;
+    int64_t n, d, *y;
+    if (!load_test_split(&x, &n, &d, &y))
+        return;
+    /* one level of true links and densities: the SPEC section 8 ceiling (0.89 / 0.90) */
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    o.max_levels = 1;
+    o.knn_method = HL_KNN_EXACT;
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, y, &o, &c), HL_OK);
+    hl_metrics m = score_final(c, y, n);
+    ck_assert_double_eq_tol(m.pairwise_precision, 1.0, 1e-12);
+    ck_assert_double_ge(m.pairwise_f, 0.88);
+    ck_assert_double_le(m.pairwise_f, 0.91);
+    ck_assert_double_ge(m.bcubed_f, 0.89);
+    hl_clustering_free(c);
+    /* the hierarchy only merges same-label clusters, and lifts recall */
+    o.max_levels = 0;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, y, &o, &c), HL_OK);
+    check_hierarchy(c, n);
+    hl_metrics m2 = score_final(c, y, n);
+    ck_assert_double_eq_tol(m2.pairwise_precision, 1.0, 1e-12);
+    ck_assert_double_gt(m2.pairwise_f, m.pairwise_f);
+    hl_clustering_free(c);
+    /* unsupervised SNN at its default: near the section 8 anchor (0.54 tuned on test) */
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    m = score_final(c, y, n);
+    ck_assert_double_ge(m.pairwise_f, 0.45);
+    hl_clustering_free(c);
+    hl_free(x);
+    hl_free(y);
+}
+END_TEST
+
+START_TEST(test_threads_identical)
+{
+    const int64_t nc = 30, m = 20, d = 24, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 5, &y);
+    for (int64_t i = 0; i < n * d; i += 7)
+        x[i] += 0.3f; /* some overlap, so decisions are not trivial */
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    for (int32_t s = HL_SCORE_SIM; s <= HL_SCORE_SNN; s++) {
+        hl_cluster_options o;
+        hl_cluster_options_init(&o);
+        o.score = s;
+        o.tau = 0.3f;
+        o.max_levels = 5;
+        o.early_stop = 0;
+        hl_clustering *c1 = NULL, *c2 = NULL;
+        o.num_threads = 1;
+        ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c1), HL_OK);
+        o.num_threads = 3;
+        ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c2), HL_OK);
+        ck_assert_int_eq(hl_clustering_num_levels(c1), hl_clustering_num_levels(c2));
+        for (int32_t l = 0; l < hl_clustering_num_levels(c1); l++) {
+            hl_clustering_labels(c1, l, a);
+            hl_clustering_labels(c2, l, b);
+            ck_assert_int_eq(memcmp(a, b, (size_t)n * sizeof(int64_t)), 0);
+        }
+        hl_clustering_free(c1);
+        hl_clustering_free(c2);
+    }
+    free(a);
+    free(b);
+    free(x);
+    free(y);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    int stop_at;
+    int32_t last_level;
+} prog_state;
+
+static int progress(int32_t level, int64_t nodes, int64_t added, void *user)
+{
+    prog_state *p = user;
+    ck_assert_int_eq(level, p->calls);
+    ck_assert_int_ge(nodes, added);
+    p->last_level = level;
+    p->calls++;
+    return p->calls == p->stop_at;
+}
+
+START_TEST(test_stopping_and_progress)
+{
+    const int64_t nc = 12, m = 15, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 11, &y);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    o.tau = 0.0f;
+    o.score = HL_SCORE_SIM;
+    o.max_levels = 10;
+    o.early_stop = 0;
+    prog_state ps = {0, 0, -1};
+    o.progress = progress;
+    o.progress_user = &ps;
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    int32_t L = hl_clustering_num_levels(c);
+    ck_assert_int_eq(ps.calls, L);
+    /* stops at the first of: no edge added, or a next level with <= k nodes */
+    int64_t nodes, added, clusters;
+    hl_clustering_level_stats(c, L - 1, &nodes, NULL, &added, &clusters);
+    ck_assert(added == 0 || clusters <= o.k || L == o.max_levels);
+    for (int32_t l = 0; l + 1 < L; l++) {
+        hl_clustering_level_stats(c, l, &nodes, NULL, &added, &clusters);
+        ck_assert_int_gt(added, 0);
+        ck_assert_int_gt(clusters, o.k);
+    }
+    hl_clustering_free(c);
+    /* the level limit */
+    o.max_levels = 1;
+    ps.calls = 0;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_num_levels(c), 1);
+    hl_clustering_free(c);
+    /* cancellation */
+    o.max_levels = 10;
+    ps.calls = 0;
+    ps.stop_at = 1;
+    c = (hl_clustering *)&ps; /* must be reset to NULL */
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_ECANCELED);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "cancel"));
+    free(x);
+    free(y);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+    const int64_t n = 40, d = 4;
+    float x[160];
+    for (int i = 0; i < 160; i++)
+        x[i] = (float)((i * 37) % 11) - 5.0f;
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, NULL, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, NULL), HL_EINVAL);
+    o.k = 40;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "k = 40"));
+    o.k = 10;
+    o.tau = 1.5f;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "tau"));
+    o.tau = NAN;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "tau"));
+    o.tau = -1.0f;
+    o.score = HL_SCORE_PROB;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
+    o.score = 7;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "score"));
+    o.score = -1;
+    o.max_levels = -2;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "max_levels"));
+    o.max_levels = 0;
+    o.struct_size = 3;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "struct_size"));
+    hl_cluster_options_init(&o);
+    float y[160];
+    memcpy(y, x, sizeof y);
+    y[4 * 17 + 2] = NAN;
+    ck_assert_int_eq(hl_cluster(NULL, y, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "row 17"));
+    memcpy(y, x, sizeof y);
+    memset(y + 4 * 23, 0, 4 * sizeof(float));
+    ck_assert_int_eq(hl_cluster(NULL, y, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "row 23"));
+    ck_assert_ptr_null(c);
+    /* a model of another feature dimension */
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = 8;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    if (hl_model_create(&cfg, 1, &model) == HL_OK) {
+        ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_EINVAL);
+        ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
+        hl_model_free(model);
+    }
+    /* accessors */
+    int64_t lab[1];
+    ck_assert_int_eq(hl_clustering_labels(NULL, 0, lab), HL_EINVAL);
+    ck_assert_int_eq(hl_clustering_level_stats(NULL, 0, NULL, NULL, NULL, NULL), HL_EINVAL);
+    ck_assert_int_eq(hl_clustering_num_levels(NULL), 0);
+    ck_assert_int_eq(hl_clustering_num_points(NULL), 0);
+    hl_clustering_free(NULL);
+    o.max_levels = 1;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_labels(c, 1, lab), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "level = 1"));
+    ck_assert_int_eq(hl_clustering_labels(c, 0, NULL), HL_EINVAL);
+    hl_clustering_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cluster");
+    TCase *tc = tcase_create("cluster");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_test(tc, test_separable_blobs);
+    tcase_add_test(tc, test_oracle_omniglot);
+    tcase_add_test(tc, test_threads_identical);
+    tcase_add_test(tc, test_stopping_and_progress);
+    tcase_add_test(tc, test_bad_input);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
