@@ -8,11 +8,13 @@
  * original points, so the labels after a level are the connected components
  * of all the edges chosen so far; hli_level_next's node_of_point is exactly
  * that component map. */
+#define _POSIX_C_SOURCE 200809L
 #include "hierarchy.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Unsupervised defaults, chosen on the Omniglot TRAIN split only
  * (docs/perf-cluster.md); the score's default when a model's stored score
@@ -24,6 +26,13 @@
 /* Automatic level limits (max_levels = 0). */
 #define HLI_LEVELS_MODEL 10
 #define HLI_LEVELS_UNSUPERVISED 1
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 struct hl_clustering {
     int64_t n;
@@ -292,8 +301,10 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     for (int32_t level = 0; level < max_levels; level++) {
         if (lv.n <= opts->k)
             break; /* too few nodes for a k-NN graph */
+        double t0 = now_s();
         if ((st = hl_graph_build(lv.x, lv.n, d, &ko, &g)) != HL_OK)
             goto done;
+        double t1 = now_s();
         size_t ne = (size_t)(g->num_edges > 0 ? g->num_edges : 1);
         sc = hli_alloc(ne, sizeof(float));
         dens = hli_alloc((size_t)lv.n, sizeof(float));
@@ -304,6 +315,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         }
         if ((st = level_scores(model, &lv, g, score, oracle, opts->num_threads, sc, dens)) != HL_OK)
             goto done;
+        double t2 = now_s();
         int64_t *parent = hli_alloc((size_t)lv.n, sizeof(int64_t));
         if (parent == NULL) {
             st = hl_last_error_status();
@@ -316,13 +328,18 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         free(parent);
         if (st != HL_OK)
             goto done;
+        double t3 = now_s();
         if ((st = hli_level_next(&lv, peak, x0, &nlv)) != HL_OK)
             goto done;
         const int64_t stats[4] = {lv.n, g->num_edges, added, nlv.n};
         if ((st = record_level(c, nlv.node_of_point, nlv.n, stats)) != HL_OK)
             goto done;
-        hli_log(HL_LOG_INFO, "cluster: level %d: %lld nodes, %lld edges, %lld added, %lld clusters", (int)level,
-                (long long)lv.n, (long long)g->num_edges, (long long)added, (long long)nlv.n);
+        double t4 = now_s();
+        hli_log(HL_LOG_INFO,
+                "cluster: level %d: %lld nodes, %lld edges, %lld added, %lld clusters; seconds: knn %.3f, "
+                "scores %.3f, decode %.3f, next level %.3f",
+                (int)level, (long long)lv.n, (long long)g->num_edges, (long long)added, (long long)nlv.n, t1 - t0,
+                t2 - t1, t3 - t2, t4 - t3);
         hl_graph_free(g);
         g = NULL;
         free(sc);

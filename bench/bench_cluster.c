@@ -1,0 +1,125 @@
+/* End-to-end clustering at scale on synthetic data (bench/synth.h).
+ *
+ *   bench_cluster [--n 1000000] [--d 128] [--clusters 50000] [--alpha 1.5]
+ *                 [--sigma 0.06] [--seed 1] [--k 10] [--score sim|snn|prob]
+ *                 [--tau T] [--levels L] [--method auto|exact|approx]
+ *                 [--model M.hlm] [--threads T]
+ *
+ * Prints the machine line, the seconds of every stage of every level (kNN
+ * graph, edge scores/model, decode, next level), the total, the peak RSS and
+ * the quality against the generator's labels. */
+#include "bench_common.h"
+#include "synth.h"
+
+#include "hilander.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void log_cb(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    double t0 = *(const double *)user;
+    printf("[%8.2f s] %s  (peak RSS %.0f MiB)\n", bench_now() - t0, msg, bench_peak_rss_mib());
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    int64_t n = 1000000, d = 128, C = 50000, k = 10, seed = 1;
+    double alpha = 1.5, sigma = 0.06, tau = -1;
+    int32_t score = -1, levels = 0, threads = 0, method = HL_KNN_AUTO;
+    const char *mpath = NULL;
+    for (int i = 1; i + 1 < argc + 1; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            fprintf(stderr, "option %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "--n"))
+            n = atoll(v);
+        else if (!strcmp(a, "--d"))
+            d = atoll(v);
+        else if (!strcmp(a, "--clusters"))
+            C = atoll(v);
+        else if (!strcmp(a, "--alpha"))
+            alpha = atof(v);
+        else if (!strcmp(a, "--sigma"))
+            sigma = atof(v);
+        else if (!strcmp(a, "--seed"))
+            seed = atoll(v);
+        else if (!strcmp(a, "--k"))
+            k = atoll(v);
+        else if (!strcmp(a, "--tau"))
+            tau = atof(v);
+        else if (!strcmp(a, "--levels"))
+            levels = atoi(v);
+        else if (!strcmp(a, "--threads"))
+            threads = atoi(v);
+        else if (!strcmp(a, "--model"))
+            mpath = v;
+        else if (!strcmp(a, "--score"))
+            score = !strcmp(v, "prob") ? HL_SCORE_PROB : !strcmp(v, "sim") ? HL_SCORE_SIM : HL_SCORE_SNN;
+        else if (!strcmp(a, "--method"))
+            method = !strcmp(v, "exact") ? HL_KNN_EXACT : !strcmp(v, "approx") ? HL_KNN_APPROX : HL_KNN_AUTO;
+        else {
+            fprintf(stderr, "unknown option %s\n", a);
+            return 2;
+        }
+        i++;
+    }
+    bench_print_machine();
+    printf("bench_cluster: n = %lld, d = %lld, clusters = %lld (Pareto alpha %.2f), sigma %.3f, seed %lld, k = %lld, "
+           "threads %d\n",
+           (long long)n, (long long)d, (long long)C, alpha, sigma, (long long)seed, (long long)k, (int)threads);
+    double t0 = bench_now();
+    float *x;
+    int64_t *y;
+    if (synth_clusters(n, d, C, alpha, sigma, (uint64_t)seed, &x, &y) != 0) {
+        fprintf(stderr, "generator failed (out of memory or clusters > n)\n");
+        return 1;
+    }
+    double tgen = bench_now() - t0;
+    printf("generate: %.2f s\n", tgen);
+    hl_model *model = NULL;
+    if (mpath && hl_model_load(mpath, &model) != HL_OK) {
+        fprintf(stderr, "%s: %s\n", mpath, hl_last_error());
+        return 1;
+    }
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    o.k = k;
+    o.tau = (float)tau;
+    o.score = score;
+    o.max_levels = levels;
+    o.num_threads = threads;
+    o.knn_method = method;
+    double tc = bench_now();
+    hl_set_log_callback(log_cb, &tc, HL_LOG_INFO);
+    hl_clustering *c = NULL;
+    if (hl_cluster(model, x, n, d, NULL, &o, &c) != HL_OK) {
+        fprintf(stderr, "hl_cluster: %s\n", hl_last_error());
+        return 1;
+    }
+    double tcl = bench_now() - tc;
+    hl_set_log_callback(NULL, NULL, HL_LOG_ERROR);
+    int64_t *lab = malloc((size_t)n * sizeof(int64_t));
+    hl_clustering_labels(c, -1, lab);
+    double te = bench_now();
+    hl_metrics m;
+    m.struct_size = sizeof m;
+    hl_evaluate(y, lab, n, &m);
+    te = bench_now() - te;
+    printf("cluster total: %.2f s, %d level(s); evaluate: %.2f s; peak RSS %.0f MiB\n", tcl,
+           (int)hl_clustering_num_levels(c), te, bench_peak_rss_mib());
+    printf("quality: pairwise F %.4f (P %.4f R %.4f), BCubed F %.4f, NMI %.4f, clusters %lld (true %lld)\n",
+           m.pairwise_f, m.pairwise_precision, m.pairwise_recall, m.bcubed_f, m.nmi, (long long)m.num_pred_clusters,
+           (long long)m.num_true_clusters);
+    free(lab);
+    hl_clustering_free(c);
+    hl_model_free(model);
+    free(x);
+    free(y);
+    return 0;
+}

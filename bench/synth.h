@@ -1,0 +1,95 @@
+/* Synthetic clustered feature vectors for benchmarks: n points in d dims in
+ * about C clusters with long-tailed (Pareto) sizes, in shuffled order.
+ * Header-only (static functions) so any bench_*.c can include it. */
+#ifndef HL_BENCH_SYNTH_H
+#define HL_BENCH_SYNTH_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t synth_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double synth_unit(uint64_t *s)
+{
+    return (double)(synth_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double synth_gauss(uint64_t *s)
+{
+    double u = synth_unit(s), v = synth_unit(s);
+    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
+}
+
+/* Generate: x (n*d floats) and labels (n), both malloc'ed; returns 0 or -1.
+ * Cluster sizes: 1 + Pareto(alpha) shares of the rest (alpha ~ 1.5: a long tail
+ * of small clusters and a few large ones).  Point = unit centre + sigma * N(0, I). */
+static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double sigma, uint64_t seed, float **x,
+                          int64_t **labels)
+{
+    uint64_t s = seed * 0x2545F4914F6CDD1Dull + 1;
+    if (C < 1 || C > n)
+        return -1;
+    double *w = malloc((size_t)C * sizeof(double));
+    int64_t *size = malloc((size_t)C * sizeof(int64_t));
+    float *cen = malloc((size_t)(C * d) * sizeof(float));
+    *x = malloc((size_t)(n * d) * sizeof(float));
+    *labels = malloc((size_t)n * sizeof(int64_t));
+    if (!w || !size || !cen || !*x || !*labels) {
+        free(w);
+        free(size);
+        free(cen);
+        free(*x);
+        free(*labels);
+        return -1;
+    }
+    double W = 0;
+    for (int64_t c = 0; c < C; c++) {
+        w[c] = pow(1.0 - synth_unit(&s), -1.0 / alpha);
+        W += w[c];
+    }
+    int64_t tot = 0;
+    for (int64_t c = 0; c < C; c++) {
+        size[c] = 1 + (int64_t)(w[c] / W * (double)(n - C));
+        tot += size[c];
+    }
+    for (int64_t c = 0; tot < n; c = (c + 1) % C, tot++)
+        size[c]++;
+    for (int64_t c = 0, p = 0; c < C; c++)
+        for (int64_t t = 0; t < size[c]; t++)
+            (*labels)[p++] = c;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(synth_next(&s) % (uint64_t)(i + 1));
+        int64_t tmp = (*labels)[i];
+        (*labels)[i] = (*labels)[j];
+        (*labels)[j] = tmp;
+    }
+    for (int64_t c = 0; c < C; c++) {
+        double ss = 0;
+        for (int64_t t = 0; t < d; t++) {
+            double g = synth_gauss(&s);
+            cen[c * d + t] = (float)g;
+            ss += g * g;
+        }
+        for (int64_t t = 0; t < d; t++)
+            cen[c * d + t] = (float)(cen[c * d + t] / sqrt(ss));
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const float *cc = cen + (*labels)[i] * d;
+        for (int64_t t = 0; t < d; t++)
+            (*x)[i * d + t] = cc[t] + (float)(sigma * synth_gauss(&s));
+    }
+    free(w);
+    free(size);
+    free(cen);
+    return 0;
+}
+
+#endif
