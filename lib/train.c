@@ -1,7 +1,17 @@
-/* Training a LANDER model (SPEC section 3) - stubs for now. */
-#include "internal.h"
+/* Training a LANDER model (SPEC section 3): SGD with momentum and weight
+ * decay, cosine annealing per step, mini-batches of centre nodes with their
+ * (num_conv+1)-hop in-neighbourhoods over the multi-level training set, and
+ * validation on held-out classes (best checkpoint by link AUC, patience). */
+#include "train_internal.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Automatic schedule (epochs = 0): about this many SGD steps; see docs/TRAINING.md. */
+#define HLI_AUTO_STEPS 300
+/* Training-edge AUC is measured on the in-edges of this many centre nodes. */
+#define HLI_TRAIN_EVAL_NODES 2048
 
 void hl_train_options_init(hl_train_options *opts)
 {
@@ -9,36 +19,581 @@ void hl_train_options_init(hl_train_options *opts)
         return;
     memset(opts, 0, sizeof *opts);
     opts->struct_size = sizeof *opts;
+    opts->num_graphs = 3;
+    opts->k_list[0] = 10;
+    opts->k_list[1] = 5;
+    opts->k_list[2] = 3;
+    opts->levels[0] = 2;
+    opts->levels[1] = 3;
+    opts->levels[2] = 4;
+    opts->epochs = 0;
+    opts->batch_size = 4096;
+    opts->lr = 0.01;
+    opts->lr_min = 1e-5;
+    opts->momentum = 0.9;
+    opts->weight_decay = 1e-5;
+    opts->focal = 0;
+    opts->balance = 0;
+    opts->val_fraction = 0.2;
+    opts->eval_every = 25;
+    opts->patience = 6;
+    opts->select_tau = 1;
+    opts->seed = 1;
+    opts->num_threads = 0;
 }
 
-hl_status hl_train_options_check(const hl_train_options *opts)
+hl_status hl_train_options_check(const hl_train_options *o)
 {
-    (void)opts;
-    return hli_error(HL_EINTERNAL, "hl_train_options_check: not implemented yet");
+    if (o == NULL)
+        return hli_error(HL_EINVAL, "train options are NULL");
+    if (o->struct_size != sizeof *o)
+        return hli_error(HL_EINVAL, "train options: struct_size = %zu, expected %zu (call hl_train_options_init)",
+                         o->struct_size, sizeof *o);
+    if (o->num_graphs < 1 || o->num_graphs > HL_TRAIN_MAX_GRAPHS)
+        return hli_error(HL_EINVAL, "train options: num_graphs = %d must be in [1, %d]", (int)o->num_graphs,
+                         HL_TRAIN_MAX_GRAPHS);
+    for (int p = 0; p < o->num_graphs; p++) {
+        if (o->k_list[p] < 2 || o->k_list[p] > 1024)
+            return hli_error(HL_EINVAL, "train options: k_list[%d] = %lld must be in [2, 1024]", p,
+                             (long long)o->k_list[p]);
+        if (o->levels[p] < 1 || o->levels[p] > 16)
+            return hli_error(HL_EINVAL, "train options: levels[%d] = %d must be in [1, 16]", p, (int)o->levels[p]);
+    }
+    if (o->epochs < 0)
+        return hli_error(HL_EINVAL, "train options: epochs = %d must be >= 0", (int)o->epochs);
+    if (o->batch_size < 1)
+        return hli_error(HL_EINVAL, "train options: batch_size = %lld must be >= 1", (long long)o->batch_size);
+    if (!(o->lr > 0.0 && o->lr < 100.0))
+        return hli_error(HL_EINVAL, "train options: lr = %g must be in (0, 100)", o->lr);
+    if (!(o->lr_min >= 0.0 && o->lr_min <= o->lr))
+        return hli_error(HL_EINVAL, "train options: lr_min = %g must be in [0, lr]", o->lr_min);
+    if (!(o->momentum >= 0.0 && o->momentum < 1.0))
+        return hli_error(HL_EINVAL, "train options: momentum = %g must be in [0, 1)", o->momentum);
+    if (!(o->weight_decay >= 0.0 && o->weight_decay < 1.0))
+        return hli_error(HL_EINVAL, "train options: weight_decay = %g must be in [0, 1)", o->weight_decay);
+    if (o->focal != 0 && o->focal != 1)
+        return hli_error(HL_EINVAL, "train options: focal = %d must be 0 or 1", (int)o->focal);
+    if (o->balance != 0 && o->balance != 1)
+        return hli_error(HL_EINVAL, "train options: balance = %d must be 0 or 1", (int)o->balance);
+    if (!(o->val_fraction >= 0.0 && o->val_fraction < 1.0))
+        return hli_error(HL_EINVAL, "train options: val_fraction = %g must be in [0, 1)", o->val_fraction);
+    if (o->eval_every < 0)
+        return hli_error(HL_EINVAL, "train options: eval_every = %d must be >= 0", (int)o->eval_every);
+    if (o->patience < 0)
+        return hli_error(HL_EINVAL, "train options: patience = %d must be >= 0", (int)o->patience);
+    if (o->select_tau != 0 && o->select_tau != 1)
+        return hli_error(HL_EINVAL, "train options: select_tau = %d must be 0 or 1", (int)o->select_tau);
+    if (o->num_threads < 0)
+        return hli_error(HL_EINVAL, "train options: num_threads = %d must be >= 0", (int)o->num_threads);
+    return HL_OK;
+}
+
+/* ---- AUC and average precision ------------------------------------------- */
+
+typedef struct scored {
+    float s;
+    uint8_t y;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const float x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    return (x > y) - (x < y);
+}
+
+hl_status hli_auc_ap(const float *score, const uint8_t *label, int64_t n, double *auc, double *ap)
+{
+    *auc = *ap = NAN;
+    if (n < 1)
+        return HL_OK;
+    scored *v = hli_alloc((size_t)n, sizeof *v);
+    if (v == NULL)
+        return hl_last_error_status();
+    int64_t P = 0;
+    for (int64_t i = 0; i < n; i++) {
+        v[i].s = score[i];
+        v[i].y = label[i] != 0;
+        P += v[i].y;
+    }
+    const int64_t N = n - P;
+    if (P == 0 || N == 0) {
+        free(v);
+        return HL_OK;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_scored);
+    /* AUC from mid-ranks (ascending); AP from the top (descending), ties grouped */
+    double rank_sum = 0.0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        int64_t pos = 0;
+        while (j < n && v[j].s == v[i].s)
+            pos += v[j++].y;
+        rank_sum += (double)pos * (0.5 * (double)(i + 1 + j));
+        i = j;
+    }
+    *auc = (rank_sum - 0.5 * (double)P * (double)(P + 1)) / ((double)P * (double)N);
+    double tp = 0, fp = 0, a = 0;
+    for (int64_t i = n - 1; i >= 0;) {
+        int64_t j = i;
+        double pos = 0, neg = 0;
+        while (j >= 0 && v[j].s == v[i].s) {
+            pos += v[j].y;
+            neg += !v[j].y;
+            j--;
+        }
+        tp += pos;
+        fp += neg;
+        a += pos / (double)P * (tp / (tp + fp));
+        i = j;
+    }
+    *ap = a;
+    free(v);
+    return HL_OK;
+}
+
+/* ---- the trainer ----------------------------------------------------------- */
+
+typedef struct batch_ref {
+    int g;
+    int64_t start, count;
+} batch_ref;
+
+struct hl_trainer {
+    hl_model *model;
+    hl_train_options opts;
+    int nt, hops;
+    hli_tset train, val;
+    int has_val;
+    float *grad, *mom, *best;
+    int64_t **perm;          /* per training graph: node order of the current epoch */
+    int64_t *map;            /* scratch: global -> local ids, all -1 */
+    batch_ref *batches;
+    int64_t steps_per_epoch;
+    int32_t epochs;
+    int64_t total_steps;
+    hli_batch train_eval;    /* fixed sample of training edges for train AUC */
+    float *val_x;            /* validation points (original features) for tau selection */
+    int64_t *val_y;
+    int64_t val_n;
+    hli_rng rng;
+};
+
+int64_t hli_trainer_steps_per_epoch(const hl_trainer *t) { return t ? t->steps_per_epoch : 0; }
+
+void hl_trainer_free(hl_trainer *t)
+{
+    if (t == NULL)
+        return;
+    hli_tset_free(&t->train);
+    hli_tset_free(&t->val);
+    free(t->grad);
+    free(t->mom);
+    free(t->best);
+    if (t->perm)
+        for (int g = 0; g < t->train.count; g++)
+            free(t->perm[g]);
+    free(t->perm);
+    free(t->map);
+    free(t->batches);
+    hli_batch_free(&t->train_eval);
+    free(t->val_x);
+    free(t->val_y);
+    free(t);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const float *x, const int64_t *labels,
                             int64_t n, int64_t d, hl_trainer **out)
 {
-    (void)model, (void)opts, (void)x, (void)labels, (void)n, (void)d;
-    if (out)
-        *out = NULL;
-    return hli_error(HL_EINTERNAL, "hl_trainer_create: not implemented yet");
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "hl_trainer_create: out is NULL");
+    *out = NULL;
+    if (model == NULL || x == NULL || labels == NULL)
+        return hli_error(HL_EINVAL, "hl_trainer_create: %s is NULL",
+                         model == NULL ? "model" : x == NULL ? "x" : "labels");
+    hl_status st = hl_train_options_check(opts);
+    if (st != HL_OK)
+        return st;
+    if (d != model->cfg.feature_dim)
+        return hli_error(HL_EINVAL, "hl_trainer_create: d = %lld but the model expects feature_dim = %lld",
+                         (long long)d, (long long)model->cfg.feature_dim);
+    if (n < 2)
+        return hli_error(HL_EINVAL, "hl_trainer_create: n = %lld must be >= 2", (long long)n);
+    if ((st = hli_check_dims("training features", n, d, sizeof(float), NULL)) != HL_OK)
+        return st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    if (xn == NULL)
+        return st;
+    hl_trainer *t = hli_calloc(1, sizeof *t);
+    int64_t *cls = hli_alloc((size_t)n, sizeof(int64_t));
+    int64_t *tr_idx = hli_alloc((size_t)n, sizeof(int64_t));
+    float *sub_x = hli_alloc((size_t)n, (size_t)d * sizeof(float));
+    int64_t *sub_y = hli_alloc((size_t)n, sizeof(int64_t));
+    if (!t || !cls || !tr_idx || !sub_x || !sub_y) {
+        st = hl_last_error_status();
+        goto fail;
+    }
+    t->model = model;
+    t->opts = *opts;
+    t->nt = hli_threads(opts->num_threads);
+    t->hops = model->cfg.num_conv + 1;
+    hli_rng_seed(&t->rng, opts->seed);
+    const int m = model->m;
+
+    /* validation split over classes */
+    memcpy(cls, labels, (size_t)n * sizeof(int64_t));
+    qsort(cls, (size_t)n, sizeof(int64_t), cmp_i64);
+    int64_t C = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (i == 0 || cls[i] != cls[i - 1])
+            cls[C++] = cls[i];
+    int64_t nval = (int64_t)floor(opts->val_fraction * (double)C + 0.5);
+    if (opts->val_fraction > 0.0 && nval < 1 && C >= 2)
+        nval = 1;
+    if (nval > C - 1)
+        nval = C - 1;
+    hli_rng_shuffle_i64(&t->rng, cls, C);
+    qsort(cls, (size_t)nval, sizeof(int64_t), cmp_i64); /* validation classes: cls[0 .. nval) */
+    int64_t ntr = 0, nv = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int is_val = nval > 0 && bsearch(&labels[i], cls, (size_t)nval, sizeof(int64_t), cmp_i64) != NULL;
+        if (is_val)
+            nv++;
+        else
+            tr_idx[ntr++] = i;
+    }
+    for (int64_t q = 0; q < ntr; q++) {
+        memcpy(sub_x + q * d, xn + tr_idx[q] * d, (size_t)d * sizeof(float));
+        sub_y[q] = labels[tr_idx[q]];
+    }
+    if ((st = hli_tset_build(sub_x, sub_y, ntr, d, opts, model->cfg.edge_features, t->nt, &t->train)) != HL_OK)
+        goto fail;
+    int64_t kmax = 0;
+    for (int p = 0; p < opts->num_graphs; p++)
+        kmax = opts->k_list[p] > kmax ? opts->k_list[p] : kmax;
+    if (nv > kmax) {
+        t->val_x = hli_alloc((size_t)nv, (size_t)d * sizeof(float));
+        t->val_y = hli_alloc((size_t)nv, sizeof(int64_t));
+        if (!t->val_x || !t->val_y) {
+            st = hl_last_error_status();
+            goto fail;
+        }
+        int64_t q = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (bsearch(&labels[i], cls, (size_t)nval, sizeof(int64_t), cmp_i64) != NULL) {
+                memcpy(t->val_x + q * d, xn + i * d, (size_t)d * sizeof(float));
+                t->val_y[q++] = labels[i];
+            }
+        t->val_n = nv;
+        if ((st = hli_tset_build(t->val_x, t->val_y, nv, d, opts, model->cfg.edge_features, t->nt, &t->val)) !=
+            HL_OK)
+            goto fail;
+        t->has_val = 1;
+    }
+
+    /* batches and optimiser state */
+    int64_t maxn = 0;
+    t->steps_per_epoch = 0;
+    for (int g = 0; g < t->train.count; g++) {
+        const int64_t ng = t->train.gr[g].n;
+        maxn = ng > maxn ? ng : maxn;
+        t->steps_per_epoch += (ng + opts->batch_size - 1) / opts->batch_size;
+    }
+    t->epochs = opts->epochs > 0 ? opts->epochs
+                                 : (int32_t)((HLI_AUTO_STEPS + t->steps_per_epoch - 1) / t->steps_per_epoch);
+    t->total_steps = (int64_t)t->epochs * t->steps_per_epoch;
+    t->perm = hli_calloc((size_t)t->train.count, sizeof(int64_t *));
+    t->map = hli_alloc((size_t)maxn, sizeof(int64_t));
+    t->batches = hli_alloc((size_t)t->steps_per_epoch, sizeof(batch_ref));
+    t->grad = hli_alloc((size_t)model->num_params, sizeof(float));
+    t->mom = hli_calloc((size_t)model->num_params, sizeof(float));
+    t->best = hli_alloc((size_t)model->num_params, sizeof(float));
+    if (!t->perm || !t->map || !t->batches || !t->grad || !t->mom || !t->best) {
+        st = hl_last_error_status();
+        goto fail;
+    }
+    for (int64_t i = 0; i < maxn; i++)
+        t->map[i] = -1;
+    for (int g = 0; g < t->train.count; g++) {
+        const int64_t ng = t->train.gr[g].n;
+        if ((t->perm[g] = hli_alloc((size_t)ng, sizeof(int64_t))) == NULL) {
+            st = hl_last_error_status();
+            goto fail;
+        }
+        for (int64_t i = 0; i < ng; i++)
+            t->perm[g][i] = i;
+    }
+    /* a fixed sample of training centre nodes for the training-edge AUC */
+    {
+        const hli_tgraph *g0 = &t->train.gr[0];
+        hli_rng r2;
+        hli_rng_seed(&r2, opts->seed ^ 0x5eedULL);
+        hli_rng_shuffle_i64(&r2, t->perm[0], g0->n);
+        const int64_t ns = g0->n < HLI_TRAIN_EVAL_NODES ? g0->n : HLI_TRAIN_EVAL_NODES;
+        if ((st = hli_batch_make(g0, t->perm[0], ns, t->hops, m, 0, &r2, t->map, &t->train_eval)) != HL_OK)
+            goto fail;
+        for (int64_t i = 0; i < g0->n; i++)
+            t->perm[0][i] = i;
+    }
+    memcpy(t->best, model->params, (size_t)model->num_params * sizeof(float));
+    free(xn);
+    free(cls);
+    free(tr_idx);
+    free(sub_x);
+    free(sub_y);
+    *out = t;
+    return HL_OK;
+fail:
+    free(xn);
+    free(cls);
+    free(tr_idx);
+    free(sub_x);
+    free(sub_y);
+    hl_trainer_free(t);
+    return st;
 }
 
-hl_status hl_trainer_run(hl_trainer *trainer)
+/* Link AUC/AP of the model on every edge of a set of graphs. */
+static hl_status eval_set(const hl_model *m, const hli_tset *s, int nt, double *auc, double *ap)
 {
-    (void)trainer;
-    return hli_error(HL_EINTERNAL, "hl_trainer_run: not implemented yet");
+    int64_t E = 0;
+    for (int g = 0; g < s->count; g++)
+        E += s->gr[g].g->num_edges;
+    float *score = hli_alloc((size_t)(E ? E : 1), sizeof(float));
+    uint8_t *lab = hli_alloc((size_t)(E ? E : 1), 1);
+    if (!score || !lab) {
+        free(score);
+        free(lab);
+        return hl_last_error_status();
+    }
+    int64_t pos = 0;
+    hl_status st = HL_OK;
+    for (int g = 0; g < s->count && st == HL_OK; g++) {
+        const hli_tgraph *tg = &s->gr[g];
+        hli_net_input in = {.n = tg->n, .d = tg->d, .offsets = tg->g->offsets, .src = tg->g->src,
+                            .sim = tg->g->sim, .aff = tg->g->aff, .x = tg->x, .c = tg->c, .n_head = tg->n,
+                            .efeat = tg->efeat};
+        hli_net_cache c;
+        if ((st = hli_net_forward(m, &in, nt, 0, 0, &c)) != HL_OK)
+            break;
+        for (int64_t e = 0; e < c.ne; e++) {
+            score[pos] = c.prob[2 * e + 1];
+            lab[pos++] = tg->elabel[e];
+        }
+        hli_net_cache_free(&c);
+    }
+    if (st == HL_OK)
+        st = hli_auc_ap(score, lab, pos, auc, ap);
+    free(score);
+    free(lab);
+    return st;
 }
 
-void hl_trainer_free(hl_trainer *trainer) { (void)trainer; }
+static hl_status eval_batch(const hl_model *m, const hli_batch *b, int nt, double *auc, double *ap)
+{
+    hli_net_cache c;
+    hl_status st = hli_net_forward(m, &b->in, nt, 0, 0, &c);
+    if (st != HL_OK)
+        return st;
+    float *score = hli_alloc((size_t)(c.ne ? c.ne : 1), sizeof(float));
+    if (score == NULL) {
+        hli_net_cache_free(&c);
+        return hl_last_error_status();
+    }
+    for (int64_t e = 0; e < c.ne; e++)
+        score[e] = c.prob[2 * e + 1];
+    st = hli_auc_ap(score, b->label, c.ne, auc, ap);
+    free(score);
+    hli_net_cache_free(&c);
+    return st;
+}
+
+/* Choose the clustering threshold on the validation classes: the tau of a
+ * grid that maximises the mean of pairwise and BCubed F. */
+static void select_tau(hl_trainer *t)
+{
+    if (!t->has_val || t->val_n < 2)
+        return;
+    double best = -1.0;
+    float best_tau = t->model->tau;
+    int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
+    if (pred == NULL)
+        return;
+    for (int s = 1; s <= 19; s++) {
+        const float tau = 0.05f * (float)s;
+        hl_cluster_options co;
+        hl_cluster_options_init(&co);
+        co.k = t->opts.k_list[0];
+        co.tau = tau;
+        co.score = HL_SCORE_PROB;
+        co.num_threads = t->opts.num_threads;
+        hl_clustering *cl = NULL;
+        if (hl_cluster(t->model, t->val_x, t->val_n, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
+            hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
+            break;
+        }
+        hl_metrics mt;
+        mt.struct_size = sizeof mt;
+        if (hl_clustering_labels(cl, -1, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, &mt) == HL_OK) {
+            const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
+            if (f > best) {
+                best = f;
+                best_tau = tau;
+            }
+        }
+        hl_clustering_free(cl);
+    }
+    free(pred);
+    if (best >= 0.0) {
+        hl_model_set_cluster_defaults(t->model, best_tau, HL_SCORE_PROB);
+        hli_log(HL_LOG_INFO, "training: tau = %.2f chosen on validation classes (mean F %.4f)", (double)best_tau,
+                best);
+    }
+}
+
+hl_status hl_trainer_run(hl_trainer *t)
+{
+    if (t == NULL)
+        return hli_error(HL_EINVAL, "hl_trainer_run: trainer is NULL");
+    hl_model *m = t->model;
+    const hl_train_options *o = &t->opts;
+    const int64_t np = m->num_params;
+    hli_blas_set_threads(t->nt);
+    hl_status st = HL_OK;
+    int64_t step = 0;
+    double best_auc = -1.0;
+    int bad_evals = 0, stop = 0, canceled = 0;
+    hli_batch b;
+    memset(&b, 0, sizeof b);
+    for (int32_t epoch = 0; epoch < t->epochs && !stop; epoch++) {
+        /* this epoch's batches: every graph's nodes shuffled, batch order shuffled */
+        int64_t nb = 0;
+        for (int g = 0; g < t->train.count; g++) {
+            const int64_t ng = t->train.gr[g].n;
+            hli_rng_shuffle_i64(&t->rng, t->perm[g], ng);
+            for (int64_t s = 0; s < ng; s += o->batch_size)
+                t->batches[nb++] = (batch_ref){g, s, ng - s < o->batch_size ? ng - s : o->batch_size};
+        }
+        for (int64_t i = nb - 1; i > 0; i--) {
+            int64_t j = (int64_t)hli_rng_below(&t->rng, (uint64_t)(i + 1));
+            batch_ref tmp = t->batches[i];
+            t->batches[i] = t->batches[j];
+            t->batches[j] = tmp;
+        }
+        for (int64_t bi = 0; bi < nb && !stop; bi++) {
+            const batch_ref br = t->batches[bi];
+            const hli_tgraph *tg = &t->train.gr[br.g];
+            const double lr = o->lr_min + 0.5 * (o->lr - o->lr_min) *
+                                              (1.0 + cos(3.14159265358979323846 * (double)step / (double)t->total_steps));
+            if ((st = hli_batch_make(tg, t->perm[br.g] + br.start, br.count, t->hops, m->m, o->balance, &t->rng,
+                                     t->map, &b)) != HL_OK)
+                goto out;
+            hli_net_cache c;
+            const uint64_t dseed = hli_rng_u64(&t->rng);
+            if ((st = hli_net_forward(m, &b.in, t->nt, 1, dseed, &c)) != HL_OK)
+                goto out;
+            float *dl = hli_alloc((size_t)(c.ne ? c.ne : 1), 2 * sizeof(float));
+            if (dl == NULL) {
+                st = hl_last_error_status();
+                hli_net_cache_free(&c);
+                goto out;
+            }
+            double lden = 0, llink = 0;
+            hli_net_loss(&c, b.nc, b.offsets, b.sim, b.dens, b.label, b.mask, o->focal, &lden, &llink, dl);
+            st = hli_net_backward(m, &b.in, &c, dl, t->nt, t->grad);
+            free(dl);
+            hli_net_cache_free(&c);
+            hli_batch_free(&b);
+            if (st != HL_OK)
+                goto out;
+            /* SGD as PyTorch: g += wd p; buf = mu buf + g; p -= lr buf */
+            {
+                float *p = m->params, *g = t->grad, *v = t->mom;
+                const float wd = (float)o->weight_decay, mu = (float)o->momentum, lrf = (float)lr;
+                const int first = step == 0;
+#pragma omp parallel for schedule(static) num_threads(t->nt)
+                for (int64_t i = 0; i < np; i++) {
+                    const float gi = g[i] + wd * p[i];
+                    v[i] = first ? gi : mu * v[i] + gi;
+                    p[i] -= lrf * v[i];
+                }
+            }
+            step++;
+            hl_train_progress pr;
+            memset(&pr, 0, sizeof pr);
+            pr.struct_size = sizeof pr;
+            pr.epoch = epoch;
+            pr.num_epochs = t->epochs;
+            pr.step = step;
+            pr.total_steps = t->total_steps;
+            pr.loss = lden + llink;
+            pr.loss_density = lden;
+            pr.loss_link = llink;
+            pr.lr = lr;
+            pr.train_auc = pr.train_ap = pr.val_auc = pr.val_ap = NAN;
+            const int last = step == t->total_steps;
+            if ((o->eval_every > 0 && step % o->eval_every == 0) || last) {
+                if ((st = eval_batch(m, &t->train_eval, t->nt, &pr.train_auc, &pr.train_ap)) != HL_OK)
+                    goto out;
+                if (t->has_val) {
+                    if ((st = eval_set(m, &t->val, t->nt, &pr.val_auc, &pr.val_ap)) != HL_OK)
+                        goto out;
+                    if (pr.val_auc > best_auc) {
+                        best_auc = pr.val_auc;
+                        memcpy(t->best, m->params, (size_t)np * sizeof(float));
+                        bad_evals = 0;
+                    } else if (o->patience > 0 && ++bad_evals >= o->patience) {
+                        stop = 1;
+                    }
+                }
+            }
+            pr.best_val_auc = best_auc >= 0 ? best_auc : NAN;
+            if (o->progress && o->progress(&pr, o->progress_user)) {
+                stop = canceled = 1;
+            }
+        }
+    }
+out:
+    hli_batch_free(&b);
+    if (t->has_val && best_auc >= 0.0)
+        memcpy(m->params, t->best, (size_t)np * sizeof(float));
+    if (st != HL_OK)
+        return st;
+    if (o->select_tau)
+        select_tau(t);
+    if (canceled)
+        return hli_error(HL_ECANCELED, "training stopped by the progress callback at step %lld", (long long)step);
+    return HL_OK;
+}
 
 hl_status hl_train(const hl_model_config *cfg, const hl_train_options *opts, const float *x, const int64_t *labels,
                    int64_t n, int64_t d, hl_model **out)
 {
-    (void)cfg, (void)opts, (void)x, (void)labels, (void)n, (void)d;
-    if (out)
-        *out = NULL;
-    return hli_error(HL_EINTERNAL, "hl_train: not implemented yet");
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "hl_train: out is NULL");
+    *out = NULL;
+    hl_status st = hl_train_options_check(opts);
+    if (st != HL_OK)
+        return st;
+    hl_model *m = NULL;
+    if ((st = hl_model_create(cfg, opts->seed, &m)) != HL_OK)
+        return st;
+    hl_trainer *t = NULL;
+    if ((st = hl_trainer_create(m, opts, x, labels, n, d, &t)) != HL_OK) {
+        hl_model_free(m);
+        return st;
+    }
+    st = hl_trainer_run(t);
+    hl_trainer_free(t);
+    if (st != HL_OK && st != HL_ECANCELED) {
+        hl_model_free(m);
+        return st;
+    }
+    *out = m;
+    return st;
 }
