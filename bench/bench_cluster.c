@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     double alpha = 1.5, sigma = 0.06, tau = -1;
     int32_t score = -1, levels = 0, threads = 0, method = HL_KNN_AUTO;
     const char *mpath = NULL;
-    for (int i = 1; i + 1 < argc + 1; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "option %s needs a value\n", a);
@@ -67,7 +67,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "unknown option %s\n", a);
             return 2;
         }
-        i++;
     }
     bench_print_machine();
     printf("bench_cluster: n = %lld, d = %lld, clusters = %lld (Pareto alpha %.2f), sigma %.3f, seed %lld, k = %lld, "
