@@ -263,7 +263,11 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
         return HL_OK;
     const hl_model *m = model;
     const int nt = hli_threads(num_threads);
-    hli_blas_set_threads(nt);
+    /* OpenBLAS's results depend on its own thread count (measured: sgemm with 1
+     * and 2 threads differs in the last bits), so the GEMMs always run with
+     * the machine's thread count and only the OpenMP loops follow
+     * num_threads: results are then bit-identical for any num_threads. */
+    hli_blas_set_threads(hli_threads(0));
     const int L = m->cfg.num_conv;
     const int64_t h2 = m->h2, ew = m->width[L], E = graph->num_edges;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;

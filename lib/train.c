@@ -463,7 +463,11 @@ hl_status hl_trainer_run(hl_trainer *t)
     hl_model *m = t->model;
     const hl_train_options *o = &t->opts;
     const int64_t np = m->num_params;
-    hli_blas_set_threads(t->nt);
+    /* OpenBLAS's results depend on its own thread count (measured: sgemm with 1
+     * and 2 threads differs in the last bits), so the GEMMs always run with
+     * the machine's thread count and only the OpenMP loops follow
+     * num_threads: results are then bit-identical for any num_threads. */
+    hli_blas_set_threads(hli_threads(0));
     hl_status st = HL_OK;
     int64_t step = 0;
     double best_auc = -1.0;
