@@ -87,6 +87,10 @@ hl_status hli_topk_gemm(const float *q, int64_t nq, const float *db, int64_t ndb
     if (kk > avail)
         kk = avail > out_kk ? avail : out_kk;
     int64_t bq = block_rows > 0 ? block_rows : HLI_DEFAULT_BLOCK;
+    /* Few database rows (k-means centroids): taller blocks, fewer switches
+     * between the BLAS threads and the OpenMP team. */
+    if (block_rows == 0 && bq < HLI_TILE_ELEMS / ndb)
+        bq = HLI_TILE_ELEMS / ndb;
     if (bq > nq)
         bq = nq;
     /* Heap scratch bq*kk*(4+8) bytes stays under HLI_HEAP_BYTES. */

@@ -526,6 +526,7 @@ static Suite *knn_suite(void)
 {
     Suite *s = suite_create("knn");
     TCase *tc = tcase_create("exact");
+    tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_topk_heap);
     tcase_add_test(tc, test_exact_random);
     tcase_add_test(tc, test_exact_negative_sims);
@@ -534,6 +535,8 @@ static Suite *knn_suite(void)
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     TCase *ta = tcase_create("approx");
+    /* Seconds in a Release build; generous for sanitizers and a busy machine. */
+    tcase_set_timeout(ta, 600);
     tcase_add_test(ta, test_approx_real_features);
     tcase_add_test(ta, test_approx_clustered);
     tcase_add_test(ta, test_approx_full_probe_is_exact);
