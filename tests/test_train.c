@@ -1,0 +1,390 @@
+/* Training: options, AUC/AP, the multi-level training set, mini-batch
+ * subgraphs, reproducibility, learning on separable data, the callback. */
+#include "train_internal.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_options)
+{
+    hl_train_options o;
+    hl_train_options_init(&o);
+    ck_assert_int_eq(hl_train_options_check(&o), HL_OK);
+    ck_assert_int_eq(o.num_graphs, 3);
+    ck_assert_int_eq(o.k_list[0], 10);
+    ck_assert_int_eq(o.k_list[2], 3);
+    ck_assert_int_eq(o.levels[2], 4);
+    ck_assert_double_eq(o.momentum, 0.9);
+    ck_assert_double_eq(o.weight_decay, 1e-5);
+    ck_assert_double_eq(o.val_fraction, 0.2);
+    hl_train_options b = o;
+    b.k_list[1] = 1;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "k_list[1]"));
+    b = o;
+    b.lr = -1;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "lr"));
+    b = o;
+    b.val_fraction = 1.0;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "val_fraction"));
+    b = o;
+    b.num_graphs = 9;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "num_graphs"));
+    b = o;
+    b.batch_size = 0;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "batch_size"));
+    b = o;
+    b.struct_size = 1;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_int_eq(hl_train_options_check(NULL), HL_EINVAL);
+}
+END_TEST
+
+static double naive_auc(const float *s, const uint8_t *y, int64_t n)
+{
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++)
+            if (y[i] && !y[j]) {
+                den += 1;
+                num += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+            }
+    return num / den;
+}
+
+START_TEST(test_auc_ap)
+{
+    const float s[4] = {0.1f, 0.4f, 0.35f, 0.8f};
+    const uint8_t y[4] = {0, 0, 1, 1};
+    double auc, ap;
+    ck_assert_int_eq(hli_auc_ap(s, y, 4, &auc, &ap), HL_OK);
+    ck_assert_double_eq_tol(auc, 0.75, 1e-12);
+    ck_assert_double_eq_tol(ap, (1.0 + 2.0 / 3.0) / 2.0, 1e-12); /* sklearn: 0.8333 */
+    /* random scores with many ties against the O(n^2) definition */
+    hli_rng r;
+    hli_rng_seed(&r, 4);
+    float sc[300];
+    uint8_t lab[300];
+    for (int i = 0; i < 300; i++) {
+        sc[i] = (float)hli_rng_below(&r, 20) / 20.0f;
+        lab[i] = hli_rng_uniform(&r) < 0.3 + 0.03 * sc[i] * 20;
+    }
+    ck_assert_int_eq(hli_auc_ap(sc, lab, 300, &auc, &ap), HL_OK);
+    ck_assert_double_eq_tol(auc, naive_auc(sc, lab, 300), 1e-12);
+    ck_assert(ap > 0.0 && ap <= 1.0);
+    /* a perfect ranking */
+    float p[6] = {0.1f, 0.2f, 0.3f, 0.7f, 0.8f, 0.9f};
+    uint8_t q[6] = {0, 0, 0, 1, 1, 1};
+    ck_assert_int_eq(hli_auc_ap(p, q, 6, &auc, &ap), HL_OK);
+    ck_assert_double_eq(auc, 1.0);
+    ck_assert_double_eq(ap, 1.0);
+    /* one class only: undefined */
+    ck_assert_int_eq(hli_auc_ap(p, q, 3, &auc, &ap), HL_OK);
+    ck_assert(isnan(auc) && isnan(ap));
+}
+END_TEST
+
+/* C Gaussian classes in d dims, normalised. */
+static void make_data(int64_t C, int64_t per, int64_t d, double noise, uint64_t seed, float **x, int64_t **y)
+{
+    hli_rng r;
+    hli_rng_seed(&r, seed);
+    const int64_t n = C * per;
+    float *cen = malloc((size_t)(C * d) * sizeof(float));
+    for (int64_t i = 0; i < C * d; i++)
+        cen[i] = (float)(2.0 * hli_rng_uniform(&r) - 1.0);
+    *x = malloc((size_t)(n * d) * sizeof(float));
+    *y = malloc((size_t)n * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t c = (i * 7919) % C; /* classes interleaved */
+        (*y)[i] = c * 3 + 1;              /* arbitrary label values */
+        for (int64_t q = 0; q < d; q++)
+            (*x)[i * d + q] = cen[c * d + q] + (float)(noise * (2.0 * hli_rng_uniform(&r) - 1.0));
+    }
+    free(cen);
+}
+
+static hl_model_config tiny_cfg(int64_t d)
+{
+    hl_model_config c;
+    hl_model_config_init(&c);
+    c.feature_dim = d;
+    c.hidden = 16;
+    return c;
+}
+
+START_TEST(test_training_set)
+{
+    float *x;
+    int64_t *y;
+    make_data(30, 12, 8, 0.8, 1, &x, &y);
+    const int64_t n = 360, d = 8;
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    hl_train_options o;
+    hl_train_options_init(&o);
+    hli_tset s;
+    ck_assert_int_eq(hli_tset_build(xn, y, n, d, &o, HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN, 2, &s), HL_OK);
+    ck_assert_int_le(s.count, 2 + 3 + 4);
+    ck_assert_int_ge(s.count, 3);
+    int64_t prev_n = 0;
+    int levels_of_first = 0;
+    for (int g = 0; g < s.count; g++) {
+        const hli_tgraph *t = &s.gr[g];
+        if (t->level == 0) {
+            ck_assert_int_eq(t->n, n);
+            prev_n = n;
+        } else {
+            ck_assert_int_lt(t->n, prev_n); /* a level merges nodes */
+            prev_n = t->n;
+        }
+        ck_assert_int_gt(t->n, t->k);
+        if (t->k == 10)
+            levels_of_first++;
+        /* stored densities and edge labels agree with the definitions */
+        float *dd = malloc((size_t)t->n * sizeof(float));
+        ck_assert_int_eq(hl_graph_density(t->g, t->label, dd), HL_OK);
+        ck_assert_mem_eq(dd, t->dens, (size_t)t->n * sizeof(float));
+        free(dd);
+        for (int64_t i = 0; i < t->n; i++)
+            for (int64_t e = t->g->offsets[i]; e < t->g->offsets[i + 1]; e++) {
+                ck_assert_int_eq(t->elabel[e], t->label[t->g->src[e]] == t->label[i]);
+                ck_assert_float_eq(t->efeat[2 * e], t->g->sim[e]);
+            }
+    }
+    ck_assert_int_le(levels_of_first, 2);
+    hli_tset_free(&s);
+    free(xn);
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* The forward pass on a batch subgraph equals the whole-graph forward on the
+ * centre nodes' in-edges (the (num_conv+1)-hop neighbourhood suffices). */
+START_TEST(test_batch_subgraph_exact)
+{
+    float *x;
+    int64_t *y;
+    make_data(20, 15, 8, 0.9, 2, &x, &y);
+    const int64_t n = 300, d = 8;
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    hl_train_options o;
+    hl_train_options_init(&o);
+    o.num_graphs = 1;
+    o.levels[0] = 1;
+    for (int L = 1; L <= 2; L++) {
+        hl_model_config cfg = tiny_cfg(d);
+        cfg.num_conv = L;
+        hl_model *m;
+        ck_assert_int_eq(hl_model_create(&cfg, 1, &m), HL_OK);
+        hli_tset s;
+        ck_assert_int_eq(hli_tset_build(xn, y, n, d, &o, cfg.edge_features, 2, &s), HL_OK);
+        const hli_tgraph *t = &s.gr[0];
+        hli_net_input full = {.n = t->n, .d = d, .offsets = t->g->offsets, .src = t->g->src, .sim = t->g->sim,
+                              .aff = t->g->aff, .x = t->x, .c = t->c, .n_head = t->n, .efeat = t->efeat};
+        hli_net_cache cf, cb;
+        ck_assert_int_eq(hli_net_forward(m, &full, 2, 0, 0, &cf), HL_OK);
+        int64_t centres[5] = {7, 99, 3, 250, 7}; /* a duplicate is ignored */
+        int64_t *map = malloc((size_t)n * sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++)
+            map[i] = -1;
+        hli_rng r;
+        hli_rng_seed(&r, 1);
+        hli_batch b;
+        ck_assert_int_eq(hli_batch_make(t, centres, 5, L + 1, m->m, 0, &r, map, &b), HL_OK);
+        ck_assert_int_eq(b.nc, 4);
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_int_eq(map[i], -1); /* restored */
+        ck_assert_int_lt(b.in.n, n);
+        ck_assert_int_eq(hli_net_forward(m, &b.in, 2, 0, 0, &cb), HL_OK);
+        for (int q = 0; q < 4; q++) {
+            const int64_t i = centres[q];
+            const int64_t a = t->g->offsets[i], deg = t->g->offsets[i + 1] - a;
+            ck_assert_int_eq(b.offsets[q + 1] - b.offsets[q], deg); /* all in-edges kept */
+            for (int64_t e = 0; e < deg; e++) {
+                ck_assert_float_eq_tol(cb.prob[2 * (b.offsets[q] + e) + 1], cf.prob[2 * (a + e) + 1], 1e-6);
+                ck_assert_int_eq(b.mask[b.offsets[q] + e], t->dens[t->g->src[a + e]] > t->dens[i]);
+            }
+            ck_assert_float_eq_tol(cb.dhat[q], cf.dhat[i], 1e-6);
+            ck_assert_float_eq(b.dens[q], t->dens[i]);
+        }
+        /* balance: equal masked positives and negatives */
+        hli_batch bb;
+        int64_t all[300];
+        for (int64_t i = 0; i < n; i++)
+            all[i] = i;
+        ck_assert_int_eq(hli_batch_make(t, all, 300, L + 1, m->m, 1, &r, map, &bb), HL_OK);
+        int64_t pos = 0, neg = 0;
+        for (int64_t e = 0; e < bb.offsets[bb.nc]; e++)
+            if (bb.mask[e])
+                pos += bb.label[e] != 0, neg += bb.label[e] == 0;
+        ck_assert_int_eq(pos, neg);
+        ck_assert_int_gt(pos, 0);
+        hli_batch_free(&bb);
+        hli_batch_free(&b);
+        hli_net_cache_free(&cf);
+        hli_net_cache_free(&cb);
+        free(map);
+        hli_tset_free(&s);
+        hl_model_free(m);
+    }
+    free(xn);
+    free(x);
+    free(y);
+}
+END_TEST
+
+typedef struct cb_state {
+    int calls, evals;
+    int64_t last_step;
+    double first_val, best;
+    int stop_at;
+} cb_state;
+
+static int on_progress(const hl_train_progress *p, void *user)
+{
+    cb_state *s = user;
+    ck_assert_int_eq(p->step, s->last_step + 1);
+    s->last_step = p->step;
+    s->calls++;
+    ck_assert(isfinite(p->loss) && p->loss >= 0);
+    ck_assert(p->lr > 0);
+    if (!isnan(p->val_auc)) {
+        if (s->evals++ == 0)
+            s->first_val = p->val_auc;
+        s->best = p->best_val_auc;
+        ck_assert(p->best_val_auc >= p->val_auc);
+    }
+    return s->stop_at > 0 && p->step >= s->stop_at;
+}
+
+static void train_once(const float *x, const int64_t *y, int64_t n, int64_t d, cb_state *cs, int select_tau,
+                       hl_model **out, hl_status *st)
+{
+    hl_model_config cfg = tiny_cfg(d);
+    hl_train_options o;
+    hl_train_options_init(&o);
+    o.num_graphs = 2;
+    o.batch_size = 128;
+    o.epochs = 3;
+    o.lr = 0.05;
+    o.eval_every = 5;
+    o.patience = 0;
+    o.select_tau = select_tau;
+    o.num_threads = 2;
+    o.seed = 9;
+    o.progress = on_progress;
+    o.progress_user = cs;
+    *st = hl_train(&cfg, &o, x, y, n, d, out);
+}
+
+START_TEST(test_train_learns_and_is_reproducible)
+{
+    float *x;
+    int64_t *y;
+    make_data(40, 12, 12, 0.6, 3, &x, &y);
+    const int64_t n = 480, d = 12;
+    cb_state a = {0}, b = {0};
+    hl_model *m1 = NULL, *m2 = NULL;
+    hl_status st;
+    train_once(x, y, n, d, &a, 1, &m1, &st);
+    ck_assert_msg(st == HL_OK, "%s", hl_last_error());
+    train_once(x, y, n, d, &b, 0, &m2, &st);
+    ck_assert_int_eq(st, HL_OK);
+    ck_assert_int_gt(a.calls, 10);
+    ck_assert_int_eq(a.calls, b.calls);
+    ck_assert_int_gt(a.evals, 2);
+    /* validation AUC improved over the first evaluation, and is good */
+    ck_assert_msg(a.best > 0.8, "best validation AUC %.4f", a.best);
+    ck_assert(a.best >= a.first_val);
+    /* same seed and threads: bit-identical parameters */
+    ck_assert_mem_eq(m1->params, m2->params, (size_t)m1->num_params * sizeof(float));
+    /* tau chosen on validation classes lies on the grid */
+    float tau;
+    int32_t score;
+    ck_assert_int_eq(hl_model_get_cluster_defaults(m1, &tau, &score), HL_OK);
+    ck_assert(tau > 0.0f && tau < 1.0f);
+    ck_assert_int_eq(score, HL_SCORE_PROB);
+    hl_model_free(m1);
+    hl_model_free(m2);
+
+    /* the callback can stop training; the model stays usable */
+    cb_state c = {0};
+    c.stop_at = 4;
+    hl_model *m3 = NULL;
+    train_once(x, y, n, d, &c, 0, &m3, &st);
+    ck_assert_int_eq(st, HL_ECANCELED);
+    ck_assert_int_eq(c.calls, 4);
+    ck_assert_ptr_nonnull(m3);
+    hl_model_free(m3);
+    free(x);
+    free(y);
+}
+END_TEST
+
+START_TEST(test_trainer_bad_input)
+{
+    float *x;
+    int64_t *y;
+    make_data(10, 5, 4, 0.5, 3, &x, &y);
+    hl_model_config cfg = tiny_cfg(4);
+    hl_model *m;
+    ck_assert_int_eq(hl_model_create(&cfg, 1, &m), HL_OK);
+    hl_train_options o;
+    hl_train_options_init(&o);
+    hl_trainer *t = NULL;
+    ck_assert_int_eq(hl_trainer_create(NULL, &o, x, y, 50, 4, &t), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
+    ck_assert_int_eq(hl_trainer_create(m, &o, x, NULL, 50, 4, &t), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "labels"));
+    ck_assert_int_eq(hl_trainer_create(m, &o, x, y, 50, 5, &t), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "feature_dim"));
+    ck_assert_int_eq(hl_trainer_create(m, &o, x, y, 1, 4, &t), HL_EINVAL);
+    ck_assert_int_eq(hl_trainer_create(m, NULL, x, y, 50, 4, &t), HL_EINVAL);
+    ck_assert_int_eq(hl_trainer_create(m, &o, x, y, 50, 4, NULL), HL_EINVAL);
+    x[13 * 4 + 1] = NAN;
+    ck_assert_int_eq(hl_trainer_create(m, &o, x, y, 50, 4, &t), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "13"));
+    ck_assert_ptr_null(t);
+    ck_assert_int_eq(hl_trainer_run(NULL), HL_EINVAL);
+    hl_trainer_free(NULL);
+    hl_model *out = (hl_model *)x;
+    ck_assert_int_eq(hl_train(&cfg, NULL, x, y, 50, 4, &out), HL_EINVAL);
+    ck_assert_ptr_null(out);
+    hl_model_free(m);
+    free(x);
+    free(y);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_options);
+    tcase_add_test(tc, test_auc_ap);
+    tcase_add_test(tc, test_training_set);
+    tcase_add_test(tc, test_batch_subgraph_exact);
+    tcase_add_test(tc, test_train_learns_and_is_reproducible);
+    tcase_add_test(tc, test_trainer_bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(train_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
