@@ -1,0 +1,138 @@
+/* LANDER model throughput (docs/perf-model.md).
+ *
+ *   bench_model infer [N] [D] [hidden] [k]   inference on random clustered data
+ *                                           (default N = 100000, D = 256, hidden 512, k = 10)
+ *   bench_model train [epochs]              training seconds per epoch on omniglot train_*
+ */
+#include "bench_common.h"
+#include "train_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int infer(int64_t n, int64_t d, int64_t hidden, int64_t k)
+{
+    hli_rng r;
+    hli_rng_seed(&r, 1);
+    float *x = malloc((size_t)(n * d) * sizeof(float));
+    const int64_t C = n / 10 > 0 ? n / 10 : 1;
+    float *cen = malloc((size_t)(C * d) * sizeof(float));
+    for (int64_t i = 0; i < C * d; i++)
+        cen[i] = (float)(2.0 * hli_rng_uniform(&r) - 1.0);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t q = 0; q < d; q++)
+            x[i * d + q] = cen[(i % C) * d + q] + (float)(0.5 * (2.0 * hli_rng_uniform(&r) - 1.0));
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = k;
+    hl_graph *g = NULL;
+    double t0 = bench_now();
+    if (hl_graph_build(xn, n, d, &ko, &g) != HL_OK) {
+        fprintf(stderr, "graph: %s\n", hl_last_error());
+        return 1;
+    }
+    double tg = bench_now() - t0;
+    const int64_t E = g->num_edges;
+    for (int head = 0; head < 2; head++) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg);
+        cfg.feature_dim = d;
+        cfg.hidden = hidden;
+        cfg.link_head = head;
+        hl_model *m = NULL;
+        if (hl_model_create(&cfg, 1, &m) != HL_OK)
+            return 1;
+        float *prob = malloc((size_t)E * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
+        double best = 1e30;
+        for (int rep = 0; rep < 3; rep++) {
+            double t1 = bench_now();
+            if (hl_model_predict(m, g, xn, NULL, n, d, 0, prob, dens) != HL_OK) {
+                fprintf(stderr, "predict: %s\n", hl_last_error());
+                return 1;
+            }
+            double t = bench_now() - t1;
+            best = t < best ? t : best;
+        }
+        printf("infer %s head: N = %lld, D = %lld, hidden = %lld, k = %lld, E = %lld: %.3f s (best of 3), "
+               "%.0f nodes/s, %.0f edges/s, params %lld, peak RSS %.0f MiB\n",
+               head ? "relational" : "reference", (long long)n, (long long)d, (long long)hidden, (long long)k,
+               (long long)E, best, (double)n / best, (double)E / best, (long long)m->num_params,
+               bench_peak_rss_mib());
+        free(prob);
+        free(dens);
+        hl_model_free(m);
+    }
+    printf("(kNN graph build, not part of the model: %.2f s)\n", tg);
+    hl_graph_free(g);
+    free(x);
+    free(xn);
+    free(cen);
+    return 0;
+}
+
+static int train(int epochs)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", __FILE__);
+    char *cut = strstr(dir, "bench/bench_model.c");
+    if (cut)
+        snprintf(cut, sizeof dir - (size_t)(cut - dir), "data/omniglot");
+    char p[600];
+    snprintf(p, sizeof p, "%s/train_features.npy", dir);
+    if (access(p, R_OK) != 0)
+        snprintf(dir, sizeof dir, "/work/shared/data/omniglot");
+    float *x;
+    int64_t *y, n, d, ny;
+    snprintf(p, sizeof p, "%s/train_features.npy", dir);
+    if (hl_npy_read_f32(p, &x, &n, &d) != HL_OK)
+        return 1;
+    snprintf(p, sizeof p, "%s/train_labels.npy", dir);
+    if (hl_npy_read_labels(p, &y, &ny) != HL_OK || ny != n)
+        return 1;
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    hl_train_options o;
+    hl_train_options_init(&o);
+    o.epochs = epochs;
+    o.eval_every = 0; /* time the SGD steps only (plus the final evaluation) */
+    o.select_tau = 0;
+    hl_model *m = NULL;
+    hl_model_create(&cfg, 1, &m);
+    hl_trainer *t = NULL;
+    double t0 = bench_now();
+    if (hl_trainer_create(m, &o, x, y, n, d, &t) != HL_OK) {
+        fprintf(stderr, "trainer: %s\n", hl_last_error());
+        return 1;
+    }
+    double t1 = bench_now();
+    if (hl_trainer_run(t) != HL_OK) {
+        fprintf(stderr, "run: %s\n", hl_last_error());
+        return 1;
+    }
+    double t2 = bench_now();
+    printf("train omniglot (n = %lld, d = %lld, default config and options, %lld steps/epoch): "
+           "set-up %.2f s, %.2f s per epoch (%d epochs), peak RSS %.0f MiB\n",
+           (long long)n, (long long)d, (long long)hli_trainer_steps_per_epoch(t), t1 - t0, (t2 - t1) / epochs,
+           epochs, bench_peak_rss_mib());
+    hl_trainer_free(t);
+    hl_model_free(m);
+    free(x);
+    free(y);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench_print_machine();
+    if (argc >= 2 && !strcmp(argv[1], "train"))
+        return train(argc >= 3 ? atoi(argv[2]) : 2);
+    int64_t n = argc >= 3 ? atoll(argv[2]) : 100000, d = argc >= 4 ? atoll(argv[3]) : 256;
+    int64_t h = argc >= 5 ? atoll(argv[4]) : 512, k = argc >= 6 ? atoll(argv[5]) : 10;
+    return infer(n, d, h, k);
+}
