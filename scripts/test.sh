@@ -71,7 +71,10 @@ configure_build() {   # dir, extra cmake args...
 
 # ---- a. gcc Release + ctest -------------------------------------------------
 step "a-gcc-release"
-CC=gcc configure_build "$B_GCC" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc
+# CC only matters on the first configure (demo.sh may have configured this dir with cc = gcc).
+CC=gcc configure_build "$B_GCC" -DCMAKE_BUILD_TYPE=Release
+cc_id=$(grep -h 'set(CMAKE_C_COMPILER_ID "' "$B_GCC"/CMakeFiles/*/CMakeCCompiler.cmake | head -n 1)
+[[ "$cc_id" == *'"GNU"'* ]] || die "$B_GCC is configured with another compiler ($cc_id); remove it or set BUILD_PREFIX"
 (cd "$B_GCC" && ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}")
 pass
 
