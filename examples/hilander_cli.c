@@ -184,7 +184,7 @@ static int read_labels(const char *cmd, const char *path, int64_t **y, int64_t *
 
 static void print_metrics_line(const char *name, const hl_metrics *m, double secs)
 {
-    printf("%-34s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8lld", name, m->pairwise_f, m->pairwise_precision,
+    printf("%-36s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8lld", name, m->pairwise_f, m->pairwise_precision,
            m->pairwise_recall, m->bcubed_f, m->bcubed_precision, m->bcubed_recall, m->nmi,
            (long long)m->num_pred_clusters);
     if (secs >= 0)
@@ -194,7 +194,7 @@ static void print_metrics_line(const char *name, const hl_metrics *m, double sec
 
 static void print_metrics_header(int with_time)
 {
-    printf("%-34s %7s %7s %7s %7s %7s %7s %7s %8s%s\n", "method", "F_pair", "P_pair", "R_pair", "F_bcub", "P_bcub",
+    printf("%-36s %7s %7s %7s %7s %7s %7s %7s %8s%s\n", "method", "F_pair", "P_pair", "R_pair", "F_bcub", "P_bcub",
            "R_bcub", "NMI", "clusters", with_time ? "     secs" : "");
 }
 
