@@ -220,10 +220,12 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
                 pp[q] += dB[oe[t] * h2 + q];
     }
     const float *H = c->h[L];
-    hli_gemm(1, 0, h2, ew, n, 1.0f, dP, h2, H, ew, 0.0f, G(m->src_w), ew);
-    hli_gemm(1, 0, h2, ew, n, 1.0f, dQ, h2, H, ew, 0.0f, G(m->dst_w), ew);
-    hli_gemm(0, 0, n, ew, h2, 1.0f, dP, h2, hli_param(m, m->src_w), ew, 0.0f, dH, ew);
-    hli_gemm(0, 0, n, ew, h2, 1.0f, dQ, h2, hli_param(m, m->dst_w), ew, 1.0f, dH, ew);
+    const int64_t nr = c->nr; /* dP, dQ and dH vanish beyond row nr */
+    hli_gemm(1, 0, h2, ew, nr, 1.0f, dP, h2, H, ew, 0.0f, G(m->src_w), ew);
+    hli_gemm(1, 0, h2, ew, nr, 1.0f, dQ, h2, H, ew, 0.0f, G(m->dst_w), ew);
+    hli_gemm(0, 0, nr, ew, h2, 1.0f, dP, h2, hli_param(m, m->src_w), ew, 0.0f, dH, ew);
+    hli_gemm(0, 0, nr, ew, h2, 1.0f, dQ, h2, hli_param(m, m->dst_w), ew, 1.0f, dH, ew);
+    memset(dH + nr * ew, 0, (size_t)((n - nr) * ew) * sizeof(float));
     if (rel) {
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < n; i++) {
@@ -250,8 +252,9 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < n * wo; i++)
             dH[i] = h[i] > 0.0f ? dH[i] * sc : 0.0f;
-        hli_gemm(1, 0, wo, 2 * w, n, 1.0f, dH, wo, c->cat[l], 2 * w, 0.0f, G(m->conv_w[l]), 2 * w);
-        if ((st = colsum(dH, n, wo, G(m->conv_b[l]), nt)) != HL_OK)
+        const int64_t rows = l == L - 1 ? nr : n; /* the last layer ran on rows [0, nr) */
+        hli_gemm(1, 0, wo, 2 * w, rows, 1.0f, dH, wo, c->cat[l], 2 * w, 0.0f, G(m->conv_w[l]), 2 * w);
+        if ((st = colsum(dH, rows, wo, G(m->conv_b[l]), nt)) != HL_OK)
             goto done;
         if (l == 0)
             break;
@@ -263,7 +266,8 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
             st = hl_last_error_status();
             goto done;
         }
-        hli_gemm(0, 0, n, 2 * w, wo, 1.0f, dH, wo, hli_param(m, m->conv_w[l]), 2 * w, 0.0f, dcat, 2 * w);
+        hli_gemm(0, 0, rows, 2 * w, wo, 1.0f, dH, wo, hli_param(m, m->conv_w[l]), 2 * w, 0.0f, dcat, 2 * w);
+        memset(dcat + rows * 2 * w, 0, (size_t)((n - rows) * 2 * w) * sizeof(float));
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t j = 0; j < n; j++) {
             float *o = dH2 + j * w;

@@ -203,21 +203,29 @@ hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, in
     if (p > 0.0f)
         c->drop_scale = 1.0f / (1.0f - p);
 
+    /* every head endpoint lies in [0, nr): the last layer and the head's node
+     * GEMMs need those rows only (mini-batches number centres and their
+     * sources first) */
+    int64_t nr = in->n_head;
+    for (int64_t e = 0; e < ne; e++)
+        nr = in->src[e] + 1 > nr ? in->src[e] + 1 : nr;
+    c->nr = nr;
     for (int l = 0; l < L; l++) {
         const int64_t w = m->width[l], wo = m->width[l + 1];
+        const int64_t rows = l == L - 1 ? nr : n;
         c->cat[l] = hli_alloc((size_t)n, (size_t)(2 * w) * sizeof(float));
-        c->h[l + 1] = hli_alloc((size_t)n, (size_t)wo * sizeof(float));
+        c->h[l + 1] = hli_calloc((size_t)n, (size_t)wo * sizeof(float));
         if (c->cat[l] == NULL || c->h[l + 1] == NULL)
             goto oom;
-        hli_conv_cat(m, l, in, l == 0 ? NULL : c->h[l], 0, n, c->cat[l], nt);
-        hli_conv_apply(hli_param(m, m->conv_w[l]), hli_param(m, m->conv_b[l]), n, 2 * w, wo, c->cat[l],
+        hli_conv_cat(m, l, in, l == 0 ? NULL : c->h[l], 0, rows, c->cat[l], nt);
+        hli_conv_apply(hli_param(m, m->conv_w[l]), hli_param(m, m->conv_b[l]), rows, 2 * w, wo, c->cat[l],
                        c->h[l + 1], nt);
         if (p > 0.0f) {
             const uint64_t thr = (uint64_t)((double)p * 18446744073709551616.0);
             const float sc = c->drop_scale;
             float *h = c->h[l + 1];
 #pragma omp parallel for schedule(static) num_threads(nt)
-            for (int64_t i = 0; i < n * wo; i++) {
+            for (int64_t i = 0; i < rows * wo; i++) {
                 uint64_t r = mix64(dropout_seed ^ mix64(((uint64_t)l << 56) ^ (uint64_t)i));
                 h[i] = r < thr ? 0.0f : h[i] * sc;
             }
@@ -241,8 +249,8 @@ hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, in
     for (int64_t i = 0; i < in->n_head; i++)
         for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++)
             c->dst[e] = i;
-    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, c->P, h2);
-    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, c->Q, h2);
+    hli_gemm(0, 1, nr, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, c->P, h2);
+    hli_gemm(0, 1, nr, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, c->Q, h2);
     hli_head_forward(m, H, c->P, c->Q, in->src, c->dst, in->efeat, 0, ne, c->hh, c->z, c->u1, c->v, c->u2,
                      c->prob, nt);
     hli_head_density(in->offsets, in->sim, c->prob, 0, in->n_head, c->dhat);

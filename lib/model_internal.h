@@ -62,6 +62,8 @@ typedef struct hli_net_input {
 /* Everything the backward pass needs (training). */
 typedef struct hli_net_cache {
     int64_t n, ne;                 /* nodes, head edges */
+    int64_t nr;                    /* rows [0, nr) hold every head endpoint: the last
+                                      layer and A h, B h are computed for them only */
     float *cat[HLI_MAX_CONV];      /* n x 2*width[l]: [h_l ; aggregate of h_l] */
     float *h[HLI_MAX_CONV + 1];    /* h[l+1]: n x width[l+1] after ReLU and dropout; h[0] unused */
     float drop_scale;              /* 1/(1-p) of the dropout used, 1 without */
