@@ -165,6 +165,7 @@ static int run_approx(int64_t n, int64_t d, int64_t k, int nt, int64_t nlist, in
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     hl_set_log_callback(log_cb, NULL, getenv("BENCH_DEBUG") ? HL_LOG_DEBUG : HL_LOG_INFO);
     bench_print_machine();
     if (argc < 2) {
