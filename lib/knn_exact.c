@@ -193,6 +193,11 @@ static hl_status knn_exact_sym(const float *xn, int64_t n, int64_t d, int64_t kk
                     ws[c] = hs[(j0 + c) * ksel];
                 for (int64_t r = 0; r < bi; r++) {
                     const float *row = tile + r * bj;
+                    int any = 0;
+                    for (int64_t c = c0; c < c1; c++)
+                        any |= row[c] >= ws[c];
+                    if (!any)
+                        continue;
                     for (int64_t c = c0; c < c1; c++) {
                         if (row[c] < ws[c])
                             continue;

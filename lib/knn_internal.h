@@ -73,20 +73,36 @@ static inline void hli_topk_push(float *hs, int64_t *hi, int64_t kk, float s, in
 }
 
 /* Scan one row of a similarity block: candidates row[c] with id
- * (colid ? colid[c] : base + c), skipping id == skip. */
+ * (colid ? colid[c] : base + c), skipping id == skip.  Runs of 16 values all
+ * below the current threshold are rejected with one vectorisable test. */
 static inline void hli_topk_scan(const float *row, int64_t ncols, const int64_t *colid, int64_t base,
                                  int64_t skip, float *hs, int64_t *hi, int64_t kk)
 {
     float ws = hs[0];
-    for (int64_t c = 0; c < ncols; c++) {
-        float s = row[c];
-        if (s < ws)
-            continue;
-        int64_t id = colid ? colid[c] : base + c;
-        if (id == skip)
-            continue;
-        hli_topk_push(hs, hi, kk, s, id);
-        ws = hs[0];
+    int64_t c = 0;
+    for (;;) {
+        if (c + 16 <= ncols) {
+            int any = 0;
+            for (int u = 0; u < 16; u++)
+                any |= row[c + u] >= ws;
+            if (!any) {
+                c += 16;
+                continue;
+            }
+        }
+        const int64_t end = c + 16 < ncols ? c + 16 : ncols;
+        if (c >= end)
+            break;
+        for (; c < end; c++) {
+            float s = row[c];
+            if (s < ws)
+                continue;
+            int64_t id = colid ? colid[c] : base + c;
+            if (id == skip)
+                continue;
+            hli_topk_push(hs, hi, kk, s, id);
+            ws = hs[0];
+        }
     }
 }
 
