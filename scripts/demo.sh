@@ -6,6 +6,9 @@
 #   and prints the scores beside unsupervised baselines.
 #
 #   bash scripts/demo.sh            # from anywhere; BUILD_DIR=... to change ./build
+# The body is one { ... } block so that bash parses it completely before running:
+# editing this file (e.g. a git pull) while it runs cannot change what runs.
+{
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -32,3 +35,5 @@ fi
 echo "demo.sh: running $CLI demo"
 "$CLI" demo
 echo "demo.sh: done"
+exit 0
+}

@@ -15,6 +15,9 @@
 # build-clang, build-asan), CLANG_CTEST=0 to only build with clang,
 # SKIP_DEPS=1 to skip the apt step, CTEST_ARGS (extra ctest arguments, e.g.
 # "-E test_train" while a suite is being worked on; empty for CI).
+# The body is one { ... } block so that bash parses it completely before running:
+# editing this file (e.g. a git pull) while it runs cannot change what runs.
+{
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -60,6 +63,11 @@ if [ "${SKIP_DEPS:-0}" != 1 ]; then
         pkg-config python3 cppcheck
 fi
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing"
+for tool in gcc clang cmake cppcheck; do
+    command -v "$tool" >/dev/null || die "$tool is missing"
+    echo "$tool: $("$tool" --version | head -n 1)"
+done
+echo "machine: $(nproc) cores, $(uname -srm), CI=${CI:-false}"
 pass
 
 configure_build() {   # dir, extra cmake args...
@@ -143,3 +151,5 @@ pass
 step "g-ffi"
 /usr/bin/python3 tests/ffi_test.py "$B_GCC/libhilander.so"
 pass
+exit 0
+}
