@@ -184,15 +184,15 @@ void hl_trainer_free(hl_trainer *t)
 {
     if (t == NULL)
         return;
+    if (t->perm) /* before the set: its count says how many */
+        for (int g = 0; g < t->train.count; g++)
+            free(t->perm[g]);
+    free(t->perm);
     hli_tset_free(&t->train);
     hli_tset_free(&t->val);
     free(t->grad);
     free(t->mom);
     free(t->best);
-    if (t->perm)
-        for (int g = 0; g < t->train.count; g++)
-            free(t->perm[g]);
-    free(t->perm);
     free(t->map);
     free(t->batches);
     hli_batch_free(&t->train_eval);
