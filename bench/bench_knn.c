@@ -35,7 +35,9 @@ static double nrand(void)
 
 static float *make_data(int64_t n, int64_t d)
 {
-    int64_t nc = n / 50 > 1 ? n / 50 : 1;
+    const char *cs = getenv("BENCH_CLUSTER");
+    const int64_t per = cs ? atoll(cs) : 50;
+    int64_t nc = n / per > 1 ? n / per : 1;
     float *c = malloc(sizeof(float) * (size_t)(nc * d));
     float *x = malloc(sizeof(float) * (size_t)(n * d));
     if (!c || !x) {
@@ -51,7 +53,8 @@ static float *make_data(int64_t n, int64_t d)
         for (int64_t t = 0; t < d; t++)
             c[i * d + t] = (float)(c[i * d + t] / sqrt(ss));
     }
-    const double sigma = 0.8 / sqrt((double)d);
+    const char *ns = getenv("BENCH_NOISE");
+    const double sigma = (ns ? atof(ns) : 0.8) / sqrt((double)d);
     for (int64_t i = 0; i < n; i++) {
         int64_t cc = (int64_t)(urand() * (double)nc);
         if (cc >= nc)

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /* A bounded top-kk set kept as a binary heap whose root is the worst entry.
  * Empty slots hold (-INFINITY, INT64_MAX) sentinels, worse than any finite
@@ -72,6 +73,32 @@ static inline void hli_topk_push(float *hs, int64_t *hi, int64_t kk, float s, in
     hli_topk_replace_root(hs, hi, kk, s, id);
 }
 
+/* 1 if any of p[0..15] >= t.  GCC/clang vector extensions (SSE/AVX or
+ * NEON compares, unaligned loads through memcpy); scalar elsewhere. */
+#if defined(__GNUC__)
+typedef float hli_v4f __attribute__((vector_size(16)));
+typedef int32_t hli_v4i __attribute__((vector_size(16)));
+static inline int hli_any16_ge(const float *p, float t)
+{
+    hli_v4f a, b, c, d;
+    const hli_v4f w = {t, t, t, t};
+    memcpy(&a, p, sizeof a);
+    memcpy(&b, p + 4, sizeof b);
+    memcpy(&c, p + 8, sizeof c);
+    memcpy(&d, p + 12, sizeof d);
+    hli_v4i m = (a >= w) | (b >= w) | (c >= w) | (d >= w);
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+}
+#else
+static inline int hli_any16_ge(const float *p, float t)
+{
+    int any = 0;
+    for (int u = 0; u < 16; u++)
+        any |= p[u] >= t;
+    return any;
+}
+#endif
+
 /* Scan one row of a similarity block: candidates row[c] with id
  * (colid ? colid[c] : base + c), skipping id == skip.  Runs of 16 values all
  * below the current threshold are rejected with one vectorisable test. */
@@ -81,14 +108,9 @@ static inline void hli_topk_scan(const float *row, int64_t ncols, const int64_t 
     float ws = hs[0];
     int64_t c = 0;
     for (;;) {
-        if (c + 16 <= ncols) {
-            int any = 0;
-            for (int u = 0; u < 16; u++)
-                any |= row[c + u] >= ws;
-            if (!any) {
-                c += 16;
-                continue;
-            }
+        if (c + 16 <= ncols && !hli_any16_ge(row + c, ws)) {
+            c += 16;
+            continue;
         }
         const int64_t end = c + 16 < ncols ? c + 16 : ncols;
         if (c >= end)
