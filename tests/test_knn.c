@@ -522,6 +522,44 @@ START_TEST(test_approx_full_probe_is_exact)
 }
 END_TEST
 
+static int ivf_logged;
+static void log_cb(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    if (strstr(msg, "knn ivf:") != NULL)
+        ivf_logged = 1;
+}
+
+START_TEST(test_auto_dispatch)
+{
+    /* AUTO: exact for n <= auto_threshold, IVF above (seen through the log). */
+    const int64_t n = 500, d = 8, k = 5;
+    float *x = random_data(n, d, 8);
+    int64_t *a = malloc(sizeof(int64_t) * (size_t)(n * k));
+    int64_t *b = malloc(sizeof(int64_t) * (size_t)(n * k));
+    hl_knn_options o;
+    hl_knn_options_init(&o);
+    ck_assert_int_eq(o.method, HL_KNN_AUTO);
+    o.k = k;
+    hl_set_log_callback(log_cb, NULL, HL_LOG_DEBUG);
+    ivf_logged = 0;
+    o.auto_threshold = n;
+    ck_assert_int_eq(hl_knn_search(x, n, d, &o, a, NULL), HL_OK);
+    ck_assert_int_eq(ivf_logged, 0);
+    o.auto_threshold = n - 1;
+    o.nlist = 4;
+    o.nprobe = 4; /* every cell: equal to exact */
+    ck_assert_int_eq(hl_knn_search(x, n, d, &o, b, NULL), HL_OK);
+    ck_assert_int_eq(ivf_logged, 1);
+    hl_set_log_callback(NULL, NULL, HL_LOG_ERROR);
+    ck_assert(memcmp(a, b, sizeof(int64_t) * (size_t)(n * k)) == 0);
+    free(a);
+    free(b);
+    free(x);
+}
+END_TEST
+
 static Suite *knn_suite(void)
 {
     Suite *s = suite_create("knn");
@@ -540,6 +578,7 @@ static Suite *knn_suite(void)
     tcase_add_test(ta, test_approx_real_features);
     tcase_add_test(ta, test_approx_clustered);
     tcase_add_test(ta, test_approx_full_probe_is_exact);
+    tcase_add_test(ta, test_auto_dispatch);
     suite_add_tcase(s, ta);
     return s;
 }

@@ -47,6 +47,11 @@ HL_API void hl_knn_options_init(hl_knn_options *opts);
 
 /**
  * Find the k nearest neighbours (cosine) of every row of @p x.
+ * Entry 0 of row i is always i with similarity exactly 1.0f; the other
+ * similarities are clamped to at most 1 and computed by one fixed-order dot
+ * product, so identical vectors tie exactly (then smaller index first) and the
+ * output is bit-identical for any num_threads and block_rows (and, for
+ * HL_KNN_APPROX, for a given seed).  Every list is full (no -1 entries).
  * @param x     n*d row-major features (not modified; normalised internally)
  * @param nbrs  caller array of n*k ids (row i: neighbours of i, self first)
  * @param sims  caller array of n*k similarities, same layout (may be NULL)
@@ -67,8 +72,12 @@ HL_API hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_k
  * Build the graph from neighbour lists the caller computed (e.g. with faiss).
  * Row i of @p nbrs holds k ids in [0, n) sorted by decreasing similarity;
  * the entry equal to i (wherever it is) is treated as self and dropped, as are
- * negative similarities.  -1 ids mark missing neighbours and are skipped.
- * @return HL_OK; HL_EINVAL for out-of-range ids or non-finite similarities; HL_ENOMEM
+ * negative similarities.  -1 ids mark missing neighbours and are skipped (their
+ * similarity is ignored).  The graph stores the lists as "i first (similarity
+ * 1), then the other entries in the caller's order"; a row that does not
+ * contain i keeps only its first k-1 other entries.
+ * @return HL_OK; HL_EINVAL for ids outside [-1, n), an id twice in one row,
+ *         k outside [1, n] or non-finite similarities; HL_ERANGE; HL_ENOMEM
  */
 HL_API hl_status hl_graph_from_neighbors(const int64_t *nbrs, const float *sims, int64_t n, int64_t k,
                                          hl_graph **out);
@@ -89,7 +98,7 @@ HL_API int64_t hl_graph_k(const hl_graph *graph);
  * @param offsets n+1 offsets into the edge arrays, by destination node
  * @param src     source node j of every edge j -> i
  * @param sim     cosine similarity of every edge
- * @param aff     sim / (sum of sims into i) of every edge
+ * @param aff     sim / (sum of sims into i) of every edge (0 if that sum is 0)
  * @return HL_OK or HL_EINVAL
  */
 HL_API hl_status hl_graph_csr(const hl_graph *graph, const int64_t **offsets, const int64_t **src,
