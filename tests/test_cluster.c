@@ -353,6 +353,58 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+START_TEST(test_with_model)
+{
+    /* an untrained model: checks the PROB path end to end (shapes, defaults,
+     * hierarchy invariants, thread independence), not quality */
+    const int64_t nc = 10, m = 12, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 3, &y);
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 42, &model), HL_OK);
+    ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.3f, HL_SCORE_PROB), HL_OK);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    o.early_stop = 0;
+    hl_clustering *c1 = NULL, *c2 = NULL;
+    o.num_threads = 1;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c1), HL_OK);
+    check_hierarchy(c1, n);
+    o.num_threads = 2;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c2), HL_OK);
+    ck_assert_int_eq(hl_clustering_num_levels(c1), hl_clustering_num_levels(c2));
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    hl_clustering_labels(c1, -1, a);
+    hl_clustering_labels(c2, -1, b);
+    ck_assert_int_eq(memcmp(a, b, (size_t)n * sizeof(int64_t)), 0);
+    hl_clustering_free(c1);
+    hl_clustering_free(c2);
+    /* tau 1: no edge can pass (p <= 1), every point stays alone after one level */
+    o.tau = 1.0f;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c1), HL_OK);
+    ck_assert_int_eq(hl_clustering_num_levels(c1), 1);
+    int64_t added;
+    hl_clustering_level_stats(c1, 0, NULL, NULL, &added, NULL);
+    ck_assert_int_eq(added, 0);
+    hl_clustering_free(c1);
+    /* the model's other scores still work with a model */
+    o.tau = -1.0f;
+    o.score = HL_SCORE_SNN;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c1), HL_OK);
+    check_hierarchy(c1, n);
+    hl_clustering_free(c1);
+    free(a);
+    free(b);
+    hl_model_free(model);
+    free(x);
+    free(y);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cluster");
@@ -363,6 +415,7 @@ int main(void)
     tcase_add_test(tc, test_threads_identical);
     tcase_add_test(tc, test_stopping_and_progress);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_with_model);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
