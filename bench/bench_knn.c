@@ -6,8 +6,9 @@
  *   bench_knn exact  [N [D [k [threads]]]]
  *   bench_knn approx [N [D [k [threads [nlist [nprobe]]]]]]
  *
- * Data: synthetic clusters (N/50 centres on the unit sphere, Gaussian noise of
- * norm 0.8 per point).  Exact: seconds and GFLOP/s = 2*N*N*D/s against plain
+ * Data: synthetic clusters (N/1000 centres on the unit sphere, Gaussian noise
+ * of norm 0.8 per point; BENCH_CLUSTER=points per cluster and BENCH_NOISE=noise
+ * norm change them; BENCH_DEBUG=1 prints the library's phase timings).  Exact: seconds and GFLOP/s = 2*N*N*D/s against plain
  * sgemm of a block-sized shape in the same run.  Approximate: seconds, peak
  * RSS and recall@k on 1000 random queries checked by exact search (recall over
  * the k-1 true neighbours, self excluded; self-included figure also shown). */
@@ -36,7 +37,7 @@ static double nrand(void)
 static float *make_data(int64_t n, int64_t d)
 {
     const char *cs = getenv("BENCH_CLUSTER");
-    const int64_t per = cs ? atoll(cs) : 50;
+    const int64_t per = cs ? atoll(cs) : 1000;
     int64_t nc = n / per > 1 ? n / per : 1;
     float *c = malloc(sizeof(float) * (size_t)(nc * d));
     float *x = malloc(sizeof(float) * (size_t)(n * d));
