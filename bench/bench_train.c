@@ -9,6 +9,9 @@
  *     --quiet               no per-evaluation lines
  *     --data DIR            directory with train_/test_ features.npy and labels.npy
  *     --save PATH           save the trained model
+ *     --csv PATH --tag NAME append one line per evaluation to PATH (bench/plot_auc.py reads it):
+ *                           tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds
+ *     --wd X                weight decay
  *
  * Everything is chosen on the validation classes (held out from train_*);
  * --test only reports, it never feeds back into training.
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 static int quiet = 0;
+static FILE *csv = NULL;
+static const char *csv_tag = "";
 
 static int on_progress(const hl_train_progress *p, void *user)
 {
@@ -30,9 +35,14 @@ static int on_progress(const hl_train_progress *p, void *user)
     if (!isnan(p->val_auc) || !isnan(p->train_auc)) {
         if (!quiet)
             printf("  step %5lld/%lld  loss %.4f (den %.4f link %.4f)  lr %.5f  train AUC %.4f  val AUC %.4f AP %.4f"
-                   "  best %.4f  %.1fs\n",
+                   "  val L0 AUC %.4f AP %.4f  best %.4f  %.1fs\n",
                    (long long)p->step, (long long)p->total_steps, p->loss, p->loss_density, p->loss_link, p->lr,
-                   p->train_auc, p->val_auc, p->val_ap, p->best_val_auc, bench_now() - *t0);
+                   p->train_auc, p->val_auc, p->val_ap, p->val_level0_auc, p->val_level0_ap, p->best_val_auc,
+                   bench_now() - *t0);
+        if (csv)
+            fprintf(csv, "%s,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f\n", csv_tag, (long long)p->step, p->loss,
+                    p->train_auc, p->val_auc, p->val_ap, p->val_level0_auc, p->val_level0_ap, p->best_val_auc,
+                    bench_now() - *t0);
         fflush(stdout);
     }
     return 0;
@@ -114,7 +124,7 @@ int main(int argc, char **argv)
     else
         snprintf(repo_dir, sizeof repo_dir, "data/omniglot");
     const char *dir = repo_dir;
-    const char *save = NULL;
+    const char *save = NULL, *csv_path = NULL;
     int do_test = 0;
     long steps = -1;
     for (int i = 1; i < argc; i++) {
@@ -141,6 +151,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--data")) dir = v, i++;
         else if (!strcmp(a, "--save")) save = v, i++;
+        else if (!strcmp(a, "--csv")) csv_path = v, i++;
+        else if (!strcmp(a, "--tag")) csv_tag = v, i++;
+        else if (!strcmp(a, "--wd")) o.weight_decay = atof(v), i++;
         else {
             fprintf(stderr, "unknown option %s\n", a);
             return 2;
@@ -161,6 +174,15 @@ int main(int argc, char **argv)
            cfg.link_head ? "relational" : "reference", cfg.edge_features, (long long)cfg.hidden, cfg.num_conv,
            (double)cfg.dropout, o.lr, o.momentum, (long long)o.batch_size, o.val_fraction, o.focal, o.balance,
            (unsigned long long)o.seed);
+    if (csv_path) {
+        const int fresh = access(csv_path, F_OK) != 0;
+        if ((csv = fopen(csv_path, "a")) == NULL) {
+            perror(csv_path);
+            return 1;
+        }
+        if (fresh)
+            fprintf(csv, "tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds\n");
+    }
     hl_model *m = NULL;
     if (hl_model_create(&cfg, o.seed, &m) != HL_OK) {
         fprintf(stderr, "create: %s\n", hl_last_error());
@@ -190,6 +212,17 @@ int main(int argc, char **argv)
     }
     double t1 = bench_now();
     printf("training set built in %.2fs\n", t1 - t0);
+    {
+        static const char *names[] = {"sim", "snn", "reciprocal", "nn_sim_dst", "nn_sim_src",
+                                      "mean_cos", "rank_dst", "rank_src", "rel_sim_dst", "rel_sim_src"};
+        printf("validation level-0 anchors (feature as score) AUC:");
+        for (int b = 0; b < 10; b++) {
+            double a, ap;
+            if (hli_trainer_val_anchor(t, 1u << b, &a, &ap) == HL_OK)
+                printf(" %s %.4f", names[b], a);
+        }
+        printf("\n");
+    }
     hl_status st = hl_trainer_run(t);
     double t2 = bench_now();
     if (st != HL_OK) {
@@ -202,6 +235,8 @@ int main(int argc, char **argv)
     printf("trained in %.1fs (peak RSS %.0f MiB), tau chosen on validation %.2f\n", t2 - t1, bench_peak_rss_mib(),
            (double)tau);
     hl_trainer_free(t);
+    if (csv)
+        fclose(csv);
     if (save && hl_model_save(m, save) != HL_OK)
         fprintf(stderr, "save: %s\n", hl_last_error());
     free(x);

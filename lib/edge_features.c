@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HLI_EDGE_FEAT_ALL 0x3Fu
+#define HLI_EDGE_FEAT_ALL 0x3FFu
 
 int hli_edge_feature_count(uint32_t flags)
 {
@@ -49,6 +49,36 @@ static float nn_sim(const hl_graph *g, int64_t v)
     return 0.0f;
 }
 
+/* Rank of @p j among @p v's non-self neighbours, divided by k-1 (0 = the
+ * nearest); 1 if j is not in v's list. */
+static float rank_of(const hl_graph *g, int64_t v, int64_t j)
+{
+    const int64_t *row = g->knn + v * g->k;
+    int64_t r = 0;
+    for (int64_t t = 0; t < g->k; t++) {
+        if (row[t] < 0 || row[t] == v)
+            continue;
+        if (row[t] == j)
+            return g->k > 1 ? (float)r / (float)(g->k - 1) : 0.0f;
+        r++;
+    }
+    return 1.0f;
+}
+
+/* Mean similarity of node v to its non-self neighbours (0 if none). */
+static float mean_nn_sim(const hl_graph *g, int64_t v)
+{
+    const int64_t *row = g->knn + v * g->k;
+    double s = 0.0;
+    int64_t c = 0;
+    for (int64_t t = 0; t < g->k; t++)
+        if (row[t] >= 0 && row[t] != v) {
+            s += g->knn_sim[v * g->k + t];
+            c++;
+        }
+    return c > 0 ? (float)(s / (double)c) : 0.0f;
+}
+
 hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, int64_t d, int num_threads,
                             float *out)
 {
@@ -64,11 +94,20 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
         return HL_OK;
 
     int64_t *sorted = NULL;
-    float *means = NULL;
+    float *means = NULL, *msim = NULL;
+    if (flags & (HL_EDGE_FEAT_REL_SIM_DST | HL_EDGE_FEAT_REL_SIM_SRC)) {
+        msim = hli_alloc((size_t)n, sizeof *msim);
+        if (msim == NULL)
+            return hl_last_error_status();
+        for (int64_t i = 0; i < n; i++)
+            msim[i] = mean_nn_sim(g, i);
+    }
     if (flags & (HL_EDGE_FEAT_SNN | HL_EDGE_FEAT_RECIPROCAL)) {
         sorted = hli_alloc((size_t)n * (size_t)k, sizeof *sorted);
-        if (sorted == NULL)
+        if (sorted == NULL) {
+            free(msim);
             return hl_last_error_status();
+        }
         memcpy(sorted, g->knn, (size_t)n * (size_t)k * sizeof *sorted);
 #pragma omp parallel for schedule(static) num_threads(num_threads)
         for (int64_t i = 0; i < n; i++)
@@ -78,6 +117,7 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
         means = hli_calloc((size_t)n * (size_t)d, sizeof *means);
         if (means == NULL) {
             free(sorted);
+            free(msim);
             return hl_last_error_status();
         }
 #pragma omp parallel for schedule(static) num_threads(num_threads)
@@ -123,9 +163,18 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
                     dot += (double)means[i * d + q] * means[j * d + q];
                 f[c++] = (float)dot;
             }
+            if (flags & HL_EDGE_FEAT_RANK_DST)
+                f[c++] = rank_of(g, i, j);
+            if (flags & HL_EDGE_FEAT_RANK_SRC)
+                f[c++] = rank_of(g, j, i);
+            if (flags & HL_EDGE_FEAT_REL_SIM_DST)
+                f[c++] = g->sim[e] - msim[i];
+            if (flags & HL_EDGE_FEAT_REL_SIM_SRC)
+                f[c++] = g->sim[e] - msim[j];
         }
     }
     free(sorted);
     free(means);
+    free(msim);
     return HL_OK;
 }

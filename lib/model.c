@@ -9,7 +9,7 @@
 
 #define HLI_MAX_FEATURE_DIM (1 << 20)
 #define HLI_MAX_HIDDEN (1 << 16)
-#define HLI_EDGE_FEAT_KNOWN 0x3Fu
+#define HLI_EDGE_FEAT_KNOWN 0x3FFu
 
 void hl_model_config_init(hl_model_config *cfg)
 {
@@ -236,7 +236,25 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192
-#define HLI_EDGE_CHUNK 16384
+#define HLI_EDGE_CHUNK 4096
+
+/* Rows [i0, i1) of [x_i ; sum_j aff_ij x_j] (2d wide): the level-0 input
+ * [x ; c ; agg x ; agg c] with c = x, whose weight is folded to 2d columns. */
+static void cat_x(const hli_net_input *in, int64_t i0, int64_t i1, float *cat, int nt)
+{
+    const int64_t d = in->d;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = i0; i < i1; i++) {
+        float *row = cat + (i - i0) * 2 * d, *agg = row + d;
+        memcpy(row, in->x + i * d, (size_t)d * sizeof(float));
+        memset(agg, 0, (size_t)d * sizeof(float));
+        for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++) {
+            const float a = in->aff[e], *xj = in->x + in->src[e] * d;
+            for (int64_t q = 0; q < d; q++)
+                agg[q] += a * xj[q];
+        }
+    }
+}
 
 hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
                            int64_t d, int32_t num_threads, float *edge_prob, float *density)
@@ -271,9 +289,13 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     const int L = m->cfg.num_conv;
     const int64_t h2 = m->h2, ew = m->width[L], E = graph->num_edges;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
+    /* level 0 (c NULL or c == x) with cluster features: W [x ; x ; agg x ;
+     * agg x] = (W_x + W_c) x + (W_ax + W_ac) agg x, half the GEMM (equal to
+     * the unfolded product up to float rounding) */
+    const int fold = m->cfg.use_cluster_feat && (c == NULL || c == x);
     hli_net_input in = {.n = n, .d = d, .offsets = graph->offsets, .src = graph->src, .sim = graph->sim,
                         .aff = graph->aff, .x = x, .c = c, .n_head = n, .efeat = NULL};
-    float *hprev = NULL, *hcur = NULL, *cat = NULL, *P = NULL, *Q = NULL, *efeat = NULL;
+    float *hprev = NULL, *hcur = NULL, *cat = NULL, *PQ = NULL, *efeat = NULL, *wf = NULL, *bias = NULL;
     float *hh = NULL, *z = NULL, *v = NULL, *prob = NULL, *dh = NULL;
     int64_t *dst = NULL;
     int64_t maxw = 0;
@@ -286,14 +308,31 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     /* GraphConv layers, in chunks of nodes (bounded workspace). */
     for (int l = 0; l < L; l++) {
         const int64_t w = m->width[l], wo = m->width[l + 1];
+        const float *W = hli_param(m, m->conv_w[l]);
+        int64_t win = 2 * w;
+        if (l == 0 && fold) {
+            wf = hli_alloc((size_t)wo, (size_t)(2 * d) * sizeof(float));
+            if (wf == NULL)
+                goto fail;
+            for (int64_t o = 0; o < wo; o++)
+                for (int64_t q = 0; q < d; q++) {
+                    const float *r = W + o * 4 * d;
+                    wf[o * 2 * d + q] = r[q] + r[d + q];
+                    wf[o * 2 * d + d + q] = r[2 * d + q] + r[3 * d + q];
+                }
+            W = wf;
+            win = 2 * d;
+        }
         hcur = hli_alloc((size_t)n, (size_t)wo * sizeof(float));
         if (hcur == NULL)
             goto fail;
         for (int64_t i0 = 0; i0 < n; i0 += nchunk) {
             const int64_t i1 = i0 + nchunk < n ? i0 + nchunk : n;
-            hli_conv_cat(m, l, &in, hprev, i0, i1, cat, nt);
-            hli_conv_apply(hli_param(m, m->conv_w[l]), hli_param(m, m->conv_b[l]), i1 - i0, 2 * w, wo, cat,
-                           hcur + i0 * wo, nt);
+            if (l == 0 && fold)
+                cat_x(&in, i0, i1, cat, nt);
+            else
+                hli_conv_cat(m, l, &in, hprev, i0, i1, cat, nt);
+            hli_conv_apply(W, hli_param(m, m->conv_b[l]), i1 - i0, win, wo, cat, hcur + i0 * wo, nt);
         }
         free(hprev);
         hprev = hcur;
@@ -301,13 +340,25 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     }
     free(cat);
     cat = NULL;
+    free(wf);
+    wf = NULL;
     const float *H = hprev;
-    P = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
-    Q = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
-    if (P == NULL || Q == NULL)
+    /* [A h | B h] in one GEMM; the biases are summed once */
+    PQ = hli_alloc((size_t)n, (size_t)(2 * h2) * sizeof(float));
+    wf = hli_alloc((size_t)(2 * h2), (size_t)ew * sizeof(float));
+    bias = hli_alloc((size_t)h2, sizeof(float));
+    if (PQ == NULL || wf == NULL || bias == NULL)
         goto fail;
-    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, P, h2);
-    hli_gemm(0, 1, n, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, Q, h2);
+    memcpy(wf, hli_param(m, m->src_w), (size_t)(h2 * ew) * sizeof(float));
+    memcpy(wf + h2 * ew, hli_param(m, m->dst_w), (size_t)(h2 * ew) * sizeof(float));
+    hli_gemm(0, 1, n, 2 * h2, ew, 1.0f, H, ew, wf, ew, 0.0f, PQ, 2 * h2);
+    for (int64_t q = 0; q < h2; q++) {
+        bias[q] = hli_param(m, m->src_b)[q] + hli_param(m, m->dst_b)[q];
+        if (rel)
+            bias[q] += hli_param(m, m->rel_b)[q] + hli_param(m, m->edge_b)[q];
+    }
+    const float *G = H;
+    const int64_t gw = ew;
     if (rel && E > 0) {
         efeat = hli_alloc((size_t)E, (size_t)m->m * sizeof(float));
         if (efeat == NULL)
@@ -330,7 +381,7 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     prob = hli_alloc((size_t)ecap, 2 * sizeof(float));
     dh = density ? density : hli_alloc((size_t)n, sizeof(float));
     if (rel)
-        hh = hli_alloc((size_t)ecap, (size_t)ew * sizeof(float));
+        hh = hli_alloc((size_t)ecap, (size_t)gw * sizeof(float));
     if (!dst || !z || !v || !prob || !dh || (rel && !hh))
         goto fail;
     for (int64_t i = 0; i < n; i++)
@@ -341,7 +392,7 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
         while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
             i1++;
         const int64_t e0 = graph->offsets[i0], e1 = graph->offsets[i1];
-        hli_head_forward(m, H, P, Q, graph->src, dst, in.efeat, e0, e1, hh, z, z, v, v, prob, nt);
+        hli_head_infer(m, G, gw, PQ, bias, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nt);
         hli_head_density(graph->offsets, graph->sim, prob, i0, i1, dh);
         if (edge_prob)
             for (int64_t e = e0; e < e1; e++)
@@ -359,8 +410,9 @@ done:
     free(hprev);
     free(hcur);
     free(cat);
-    free(P);
-    free(Q);
+    free(wf);
+    free(bias);
+    free(PQ);
     free(efeat);
     free(dst);
     free(hh);

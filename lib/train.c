@@ -358,8 +358,10 @@ fail:
     return st;
 }
 
-/* Link AUC/AP of the model on every edge of a set of graphs. */
-static hl_status eval_set(const hl_model *m, const hli_tset *s, int nt, double *auc, double *ap)
+/* Link AUC/AP of the model on every edge of a set of graphs (pooled) and on
+ * the edges of its first graph (level 0 of k_list[0]) alone. */
+static hl_status eval_set(const hl_model *m, const hli_tset *s, int nt, double *auc, double *ap, double *auc0,
+                          double *ap0)
 {
     int64_t E = 0;
     for (int g = 0; g < s->count; g++)
@@ -389,6 +391,8 @@ static hl_status eval_set(const hl_model *m, const hli_tset *s, int nt, double *
     }
     if (st == HL_OK)
         st = hli_auc_ap(score, lab, pos, auc, ap);
+    if (st == HL_OK)
+        st = hli_auc_ap(score, lab, s->gr[0].g->num_edges, auc0, ap0);
     free(score);
     free(lab);
     return st;
@@ -410,6 +414,32 @@ static hl_status eval_batch(const hl_model *m, const hli_batch *b, int nt, doubl
     st = hli_auc_ap(score, b->label, c.ne, auc, ap);
     free(score);
     hli_net_cache_free(&c);
+    return st;
+}
+
+hl_status hli_trainer_val_anchor(const hl_trainer *t, uint32_t feature, double *auc, double *ap)
+{
+    if (t == NULL || auc == NULL || ap == NULL)
+        return hli_error(HL_EINVAL, "hli_trainer_val_anchor: NULL argument");
+    *auc = *ap = NAN;
+    if (hli_edge_feature_count(feature) != 1)
+        return hli_error(HL_EINVAL, "hli_trainer_val_anchor: feature = 0x%x must be one known bit", feature);
+    if (!t->has_val)
+        return HL_OK;
+    const hli_tgraph *tg = &t->val.gr[0];
+    const int64_t E = tg->g->num_edges;
+    float *f = hli_alloc((size_t)(E ? E : 1), sizeof(float));
+    if (f == NULL)
+        return hl_last_error_status();
+    hl_status st = hli_edge_features(tg->g, feature, tg->x, tg->d, t->nt, f);
+    if (st == HL_OK) {
+        /* ranks and relative ranks: smaller is closer */
+        if (feature & (HL_EDGE_FEAT_RANK_DST | HL_EDGE_FEAT_RANK_SRC))
+            for (int64_t e = 0; e < E; e++)
+                f[e] = -f[e];
+        st = hli_auc_ap(f, tg->elabel, E, auc, ap);
+    }
+    free(f);
     return st;
 }
 
@@ -539,16 +569,20 @@ hl_status hl_trainer_run(hl_trainer *t)
             pr.loss_density = lden;
             pr.loss_link = llink;
             pr.lr = lr;
-            pr.train_auc = pr.train_ap = pr.val_auc = pr.val_ap = NAN;
+            pr.train_auc = pr.train_ap = pr.val_auc = pr.val_ap = pr.val_level0_auc = pr.val_level0_ap = NAN;
             const int last = step == t->total_steps;
             if ((o->eval_every > 0 && step % o->eval_every == 0) || last) {
                 if ((st = eval_batch(m, &t->train_eval, t->nt, &pr.train_auc, &pr.train_ap)) != HL_OK)
                     goto out;
                 if (t->has_val) {
-                    if ((st = eval_set(m, &t->val, t->nt, &pr.val_auc, &pr.val_ap)) != HL_OK)
+                    if ((st = eval_set(m, &t->val, t->nt, &pr.val_auc, &pr.val_ap, &pr.val_level0_auc,
+                                       &pr.val_level0_ap)) != HL_OK)
                         goto out;
-                    if (pr.val_auc > best_auc) {
-                        best_auc = pr.val_auc;
+                    /* checkpoint by the level-0 k_list[0] graph: the graph a clustering
+                     * starts from and the one the test link AUC is measured on */
+                    const double sel = isnan(pr.val_level0_auc) ? pr.val_auc : pr.val_level0_auc;
+                    if (sel > best_auc) {
+                        best_auc = sel;
                         memcpy(t->best, m->params, (size_t)np * sizeof(float));
                         bad_evals = 0;
                     } else if (o->patience > 0 && ++bad_evals >= o->patience) {

@@ -49,4 +49,9 @@ void hli_batch_free(hli_batch *b);
 /* SGD steps per epoch of a trainer (for step budgets in experiments). */
 int64_t hli_trainer_steps_per_epoch(const hl_trainer *t);
 
+/* Anchor for experiments: link AUC/AP of one edge feature (a single
+ * hl_edge_feature bit) used directly as the score on the edges of the
+ * validation classes' level-0 k_list[0] graph.  NaN without validation. */
+hl_status hli_trainer_val_anchor(const hl_trainer *t, uint32_t feature, double *auc, double *ap);
+
 #endif

@@ -166,6 +166,155 @@ START_TEST(test_training_set)
 }
 END_TEST
 
+/* Naive reference for one edge feature (bit b) of edge j -> i. */
+static double naive_feature(const hl_graph *g, const float *xn, int64_t d, int b, int64_t i, int64_t j, float sim)
+{
+    const int64_t k = g->k;
+    const int64_t *ri = g->knn + i * k, *rj = g->knn + j * k;
+    switch (b) {
+    case 0:
+        return sim;
+    case 1: { /* |N(i) & N(j)| / k, N(v) = v's list (self included), duplicates counted once */
+        int64_t c = 0;
+        for (int64_t a = 0; a < k; a++) {
+            if (ri[a] < 0)
+                continue;
+            int dup = 0, in_j = 0;
+            for (int64_t q = 0; q < a; q++)
+                dup |= ri[q] == ri[a];
+            for (int64_t q = 0; q < k; q++)
+                in_j |= rj[q] == ri[a];
+            c += !dup && in_j;
+        }
+        return (double)c / (double)k;
+    }
+    case 2:
+        for (int64_t q = 0; q < k; q++)
+            if (rj[q] == i)
+                return 1.0;
+        return 0.0;
+    case 3:
+    case 4: {
+        const int64_t v = b == 3 ? i : j;
+        for (int64_t q = 0; q < k; q++)
+            if (g->knn[v * k + q] >= 0 && g->knn[v * k + q] != v)
+                return g->knn_sim[v * k + q];
+        return 0.0;
+    }
+    case 5: { /* cosine of the (unnormalised) neighbourhood sums */
+        double dot = 0, na = 0, nb = 0;
+        for (int64_t c = 0; c < d; c++) {
+            double a = 0, bb = 0;
+            for (int64_t q = 0; q < k; q++) {
+                if (ri[q] >= 0)
+                    a += xn[ri[q] * d + c];
+                if (rj[q] >= 0)
+                    bb += xn[rj[q] * d + c];
+            }
+            dot += a * bb;
+            na += a * a;
+            nb += bb * bb;
+        }
+        return dot / sqrt(na * nb);
+    }
+    case 6:
+    case 7: { /* position among the non-self valid entries / (k-1) */
+        const int64_t v = b == 6 ? i : j, w = b == 6 ? j : i;
+        int64_t r = 0;
+        for (int64_t q = 0; q < k; q++) {
+            const int64_t u = g->knn[v * k + q];
+            if (u < 0 || u == v)
+                continue;
+            if (u == w)
+                return (double)r / (double)(k - 1);
+            r++;
+        }
+        return 1.0;
+    }
+    default: { /* sim minus the mean similarity of v to its non-self neighbours */
+        const int64_t v = b == 8 ? i : j;
+        double s = 0;
+        int c = 0;
+        for (int64_t q = 0; q < k; q++)
+            if (g->knn[v * k + q] >= 0 && g->knn[v * k + q] != v) {
+                s += g->knn_sim[v * k + q];
+                c++;
+            }
+        return sim - (c ? s / c : 0.0);
+    }
+    }
+}
+
+static void check_features_naive(const hl_graph *g, const float *xn, int64_t d)
+{
+    const uint32_t all = 0x3FFu;
+    const int m = hli_edge_feature_count(all);
+    ck_assert_int_eq(m, 10);
+    const int64_t E = g->num_edges;
+    float *f = malloc((size_t)E * (size_t)m * sizeof(float));
+    float *one = malloc((size_t)E * sizeof(float));
+    float *f1 = malloc((size_t)E * (size_t)m * sizeof(float));
+    ck_assert_int_eq(hli_edge_features(g, all, xn, d, 2, f), HL_OK);
+    ck_assert_int_eq(hli_edge_features(g, all, xn, d, 1, f1), HL_OK);
+    ck_assert_mem_eq(f, f1, (size_t)E * (size_t)m * sizeof(float)); /* thread invariance */
+    for (int b = 0; b < m; b++) {
+        ck_assert_int_eq(hli_edge_features(g, 1u << b, xn, d, 2, one), HL_OK);
+        for (int64_t i = 0; i < g->n; i++)
+            for (int64_t e = g->offsets[i]; e < g->offsets[i + 1]; e++) {
+                const double want = naive_feature(g, xn, d, b, i, g->src[e], g->sim[e]);
+                ck_assert_msg(fabs(f[e * m + b] - want) < 1e-5, "feature bit %d edge %lld: %g vs naive %g", b,
+                              (long long)e, (double)f[e * m + b], want);
+                ck_assert_float_eq(one[e], f[e * m + b]); /* column order = bit order */
+            }
+    }
+    free(f);
+    free(f1);
+    free(one);
+}
+
+START_TEST(test_edge_features_naive)
+{
+    float *x;
+    int64_t *y;
+    make_data(6, 10, 8, 0.8, 7, &x, &y);
+    const int64_t n = 60, d = 8;
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = 7;
+    ko.method = HL_KNN_EXACT;
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hl_graph_build(xn, n, d, &ko, &g), HL_OK);
+    check_features_naive(g, xn, d);
+    hl_graph_free(g);
+
+    /* caller lists: self not first, missing entries, a one-sided link */
+    const int64_t k = 4, n2 = 5;
+    int64_t *knn = malloc((size_t)(n2 * k) * sizeof(int64_t));
+    float *ks = malloc((size_t)(n2 * k) * sizeof(float));
+    const int64_t lists[5][4] = {{1, 0, 2, -1}, {1, 0, 3, 2}, {2, 3, 0, -1}, {3, 2, 4, 1}, {4, 3, -1, -1}};
+    for (int64_t i = 0; i < n2; i++)
+        for (int64_t q = 0; q < k; q++) {
+            knn[i * k + q] = lists[i][q];
+            ks[i * k + q] = lists[i][q] < 0 ? 0.0f : lists[i][q] == i ? 1.0f : 0.9f - 0.1f * (float)q;
+        }
+    ck_assert_int_eq(hli_graph_from_knn(knn, ks, n2, k, &g), HL_OK);
+    float xs[5 * 8];
+    for (int64_t q = 0; q < 5 * 8; q++)
+        xs[q] = xn[q];
+    check_features_naive(g, xs, 8);
+    /* unknown bits are rejected, naming them */
+    float out[64];
+    ck_assert_int_eq(hli_edge_features(g, 1u << 10, xs, 8, 1, out), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "0x400"));
+    hl_graph_free(g);
+    free(xn);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* The forward pass on a batch subgraph equals the whole-graph forward on the
  * centre nodes' in-edges (the (num_conv+1)-hop neighbourhood suffices). */
 START_TEST(test_batch_subgraph_exact)
@@ -258,10 +407,15 @@ static int on_progress(const hl_train_progress *p, void *user)
     ck_assert(isfinite(p->loss) && p->loss >= 0);
     ck_assert(p->lr > 0);
     if (!isnan(p->val_auc)) {
+        /* the checkpoint follows the level-0 graph's AUC, measured with the pooled one */
+        ck_assert(!isnan(p->val_level0_auc) && !isnan(p->val_level0_ap));
+        ck_assert(p->val_level0_auc >= 0.0 && p->val_level0_auc <= 1.0);
         if (s->evals++ == 0)
-            s->first_val = p->val_auc;
+            s->first_val = p->val_level0_auc;
         s->best = p->best_val_auc;
-        ck_assert(p->best_val_auc >= p->val_auc);
+        ck_assert(p->best_val_auc >= p->val_level0_auc);
+    } else {
+        ck_assert(isnan(p->val_level0_auc));
     }
     return s->stop_at > 0 && p->step >= s->stop_at;
 }
@@ -373,6 +527,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_options);
     tcase_add_test(tc, test_auc_ap);
     tcase_add_test(tc, test_training_set);
+    tcase_add_test(tc, test_edge_features_naive);
     tcase_add_test(tc, test_batch_subgraph_exact);
     tcase_add_test(tc, test_train_learns_and_is_reproducible);
     tcase_add_test(tc, test_trainer_bad_input);

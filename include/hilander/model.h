@@ -34,7 +34,11 @@ typedef enum hl_edge_feature {
     HL_EDGE_FEAT_RECIPROCAL = 1u << 2,  /**< 1 if i is among j's neighbours */
     HL_EDGE_FEAT_NN_SIM_DST = 1u << 3,  /**< similarity of i to its nearest non-self neighbour */
     HL_EDGE_FEAT_NN_SIM_SRC = 1u << 4,  /**< similarity of j to its nearest non-self neighbour */
-    HL_EDGE_FEAT_MEAN_COS = 1u << 5     /**< cosine of the neighbourhood means of i and j */
+    HL_EDGE_FEAT_MEAN_COS = 1u << 5,    /**< cosine of the neighbourhood means of i and j */
+    HL_EDGE_FEAT_RANK_DST = 1u << 6,    /**< rank of j among i's non-self neighbours / (k-1): 0 = nearest */
+    HL_EDGE_FEAT_RANK_SRC = 1u << 7,    /**< rank of i among j's non-self neighbours / (k-1); 1 if absent */
+    HL_EDGE_FEAT_REL_SIM_DST = 1u << 8, /**< sim_ij minus the mean similarity of i to its non-self neighbours */
+    HL_EDGE_FEAT_REL_SIM_SRC = 1u << 9  /**< sim_ij minus the mean similarity of j to its non-self neighbours */
 } hl_edge_feature;
 
 /** Unsupervised or learned edge scores used by the decode (SPEC section 4). */

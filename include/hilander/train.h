@@ -4,8 +4,8 @@
  * An hl_trainer holds the optimiser state, the schedule and the multi-level
  * training graphs built from labelled features.  Training is reproducible for
  * a fixed seed and thread count.  A seeded share of the training *classes* is
- * held out for validation; the checkpoint that predicts their links best is
- * the one left in the model.
+ * held out for validation; the checkpoint that predicts their links best (link
+ * AUC on their level-0 graph built with k_list[0]) is the one left in the model.
  */
 #ifndef HILANDER_TRAIN_H
 #define HILANDER_TRAIN_H
@@ -33,7 +33,10 @@ typedef struct hl_train_progress {
     double train_ap;
     double val_auc;         /**< link AUC on validation-class edges, NaN if not measured now */
     double val_ap;
-    double best_val_auc;
+    double best_val_auc;    /**< best value so far of the checkpoint-selection metric (val_level0_auc) */
+    double val_level0_auc;  /**< link AUC on the level-0 graph of the validation classes built with
+                                 k_list[0] (the graph a clustering starts from), NaN if not measured now */
+    double val_level0_ap;
 } hl_train_progress;
 
 /** Return non-zero to stop training (the best checkpoint so far is kept). */
