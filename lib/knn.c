@@ -13,7 +13,7 @@ void hl_knn_options_init(hl_knn_options *opts)
     opts->k = 10;
     opts->method = HL_KNN_AUTO;
     opts->num_threads = 0;
-    opts->auto_threshold = 100000;
+    opts->auto_threshold = 50000;
     opts->block_rows = 0;
     opts->nlist = 0;
     opts->nprobe = 0;

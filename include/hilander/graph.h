@@ -34,7 +34,7 @@ typedef struct hl_knn_options {
     int64_t k;                /**< neighbours per node, self included (default 10) */
     int32_t method;           /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;      /**< 0 = all available; results never depend on it */
-    int64_t auto_threshold;   /**< AUTO uses exact search for n <= this (default 100000) */
+    int64_t auto_threshold;   /**< AUTO uses exact search for n <= this (default 50000) */
     int64_t block_rows;       /**< rows per sgemm block in exact search (0 = automatic) */
     int64_t nlist;            /**< APPROX: number of k-means cells (0 = about 4*sqrt(n)) */
     int64_t nprobe;           /**< APPROX: cells scanned per query (0 = from target_recall) */
