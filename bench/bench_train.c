@@ -48,6 +48,13 @@ static int on_progress(const hl_train_progress *p, void *user)
     return 0;
 }
 
+static void on_log(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    printf("log: %s\n", msg);
+}
+
 static int load(const char *dir, const char *split, float **x, int64_t **y, int64_t *n, int64_t *d)
 {
     char p[512];
@@ -168,6 +175,7 @@ int main(int argc, char **argv)
     if (load(dir, "train", &x, &y, &n, &d) != 0)
         return 1;
     cfg.feature_dim = d;
+    hl_set_log_callback(on_log, NULL, HL_LOG_INFO);
     bench_print_machine();
     printf("config: head %s feat 0x%x hidden %lld conv %d dropout %.2f | lr %g momentum %g batch %lld val %.2f "
            "focal %d balance %d seed %llu\n",

@@ -443,46 +443,87 @@ hl_status hli_trainer_val_anchor(const hl_trainer *t, uint32_t feature, double *
     return st;
 }
 
-/* Choose the clustering threshold on the validation classes: the tau of a
- * grid that maximises the mean of pairwise and BCubed F. */
+/* Cluster the validation points as `hilander cluster` does by default (the
+ * model, k = k_list[0], automatic level limit, early stop) with the given
+ * score and tau; *f = mean of pairwise and BCubed F of the final labels,
+ * *f0 the same for level 0 alone.  Returns 0 on failure (logged). */
+static int val_cluster(hl_trainer *t, int32_t score, float tau, int64_t *pred, hl_metrics *mt, double *f0,
+                       int32_t *levels)
+{
+    hl_cluster_options co;
+    hl_cluster_options_init(&co);
+    co.k = t->opts.k_list[0];
+    co.tau = tau;
+    co.score = score;
+    co.num_threads = t->opts.num_threads;
+    hl_clustering *cl = NULL;
+    if (hl_cluster(t->model, t->val_x, t->val_n, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
+        hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
+        return 0;
+    }
+    hl_metrics m0;
+    mt->struct_size = m0.struct_size = sizeof *mt;
+    int ok = hl_clustering_labels(cl, 0, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, &m0) == HL_OK &&
+             hl_clustering_labels(cl, -1, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, mt) == HL_OK;
+    *f0 = ok ? 0.5 * (m0.pairwise_f + m0.bcubed_f) : 0.0;
+    *levels = hl_clustering_num_levels(cl);
+    hl_clustering_free(cl);
+    return ok;
+}
+
+/* Choose the clustering defaults on the validation classes: for the model's
+ * link probability (tau = 0.05 ... 0.95) and, as a fallback that keeps a
+ * poorly transferring model from doing harm, the shared-neighbour score
+ * (tau = 0.05 ... 0.95 in steps of 0.1, between the multiples of 1/k), the
+ * (score, tau) whose full-hierarchy clustering has the best mean of pairwise
+ * and BCubed F is stored in the model. */
 static void select_tau(hl_trainer *t)
 {
     if (!t->has_val || t->val_n < 2)
         return;
-    double best = -1.0;
-    float best_tau = t->model->tau;
+    double best = -1.0, best_f0 = 0.0, best_prob = -1.0;
+    float best_tau = t->model->tau, best_prob_tau = 0.0f;
+    int32_t best_score = HL_SCORE_PROB, best_levels = 0;
+    hl_metrics best_mt;
+    memset(&best_mt, 0, sizeof best_mt);
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
     if (pred == NULL)
         return;
-    for (int s = 1; s <= 19; s++) {
-        const float tau = 0.05f * (float)s;
-        hl_cluster_options co;
-        hl_cluster_options_init(&co);
-        co.k = t->opts.k_list[0];
-        co.tau = tau;
-        co.score = HL_SCORE_PROB;
-        co.num_threads = t->opts.num_threads;
-        hl_clustering *cl = NULL;
-        if (hl_cluster(t->model, t->val_x, t->val_n, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
-            hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
-            break;
-        }
-        hl_metrics mt;
-        mt.struct_size = sizeof mt;
-        if (hl_clustering_labels(cl, -1, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, &mt) == HL_OK) {
+    for (int pass = 0; pass < 2; pass++) {
+        const int32_t score = pass == 0 ? HL_SCORE_PROB : HL_SCORE_SNN;
+        const int steps = pass == 0 ? 19 : 10;
+        for (int s = 0; s < steps; s++) {
+            const float tau = pass == 0 ? 0.05f * (float)(s + 1) : 0.05f + 0.1f * (float)s;
+            hl_metrics mt;
+            double f0;
+            int32_t levels;
+            if (!val_cluster(t, score, tau, pred, &mt, &f0, &levels))
+                goto done;
             const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
+            if (pass == 0 && f > best_prob) {
+                best_prob = f;
+                best_prob_tau = tau;
+            }
             if (f > best) {
                 best = f;
                 best_tau = tau;
+                best_score = score;
+                best_mt = mt;
+                best_f0 = f0;
+                best_levels = levels;
             }
         }
-        hl_clustering_free(cl);
     }
+done:
     free(pred);
     if (best >= 0.0) {
-        hl_model_set_cluster_defaults(t->model, best_tau, HL_SCORE_PROB);
-        hli_log(HL_LOG_INFO, "training: tau = %.2f chosen on validation classes (mean F %.4f)", (double)best_tau,
-                best);
+        hl_model_set_cluster_defaults(t->model, best_tau, best_score);
+        hli_log(HL_LOG_INFO,
+                "training: clustering defaults chosen on validation classes: score %s, tau %.2f (pairwise F %.4f, "
+                "BCubed F %.4f, NMI %.4f, %d levels; level 0 alone: mean F %.4f); best with the model's "
+                "probability: tau %.2f, mean F %.4f",
+                best_score == HL_SCORE_PROB ? "prob" : "snn", (double)best_tau, best_mt.pairwise_f, best_mt.bcubed_f,
+                best_mt.nmi, (int)best_levels, best_f0, (double)best_prob_tau, best_prob);
     }
 }
 
