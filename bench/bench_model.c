@@ -4,6 +4,7 @@
  *                                           (default N = 100000, D = 256, hidden 512, k = 10)
  *       env BENCH_HEAD=0|1: only the reference / relational head;
  *       env BENCH_REPS=r: best of r runs (default 3);
+ *       env BENCH_RANK=r: rel_rank of the relational head (default: the config default);
  *       env BENCH_NBR_CACHE=path.npy: cache the kNN lists (the graph build is not timed)
  *   bench_model gemm                        sgemm GFLOP/s at the shapes inference uses
  *   bench_model train [epochs]              training seconds per epoch on omniglot train_*
@@ -123,6 +124,8 @@ static int infer(int64_t n, int64_t d, int64_t hidden, int64_t k)
         cfg.feature_dim = d;
         cfg.hidden = hidden;
         cfg.link_head = head;
+        if (getenv("BENCH_RANK"))
+            cfg.rel_rank = atoi(getenv("BENCH_RANK"));
         hl_model *m = NULL;
         if (hl_model_create(&cfg, 1, &m) != HL_OK)
             return 1;
@@ -141,9 +144,9 @@ static int infer(int64_t n, int64_t d, int64_t hidden, int64_t k)
                 cpu = cpu_seconds() - c1;
             }
         }
-        printf("infer %s head: N = %lld, D = %lld, hidden = %lld, k = %lld, E = %lld: %.3f s (best of %d), "
+        printf("infer %s head (rel_rank %d): N = %lld, D = %lld, hidden = %lld, k = %lld, E = %lld: %.3f s (best of %d), "
                "%.0f nodes/s, %.0f edges/s, params %lld, peak RSS %.0f MiB; CPU time of that run %.2f s\n",
-               head ? "relational" : "reference", (long long)n, (long long)d, (long long)hidden, (long long)k,
+               head ? "relational" : "reference", (int)m->cfg.rel_rank, (long long)n, (long long)d, (long long)hidden, (long long)k,
                (long long)E, best, reps, (double)n / best, (double)E / best, (long long)m->num_params,
                bench_peak_rss_mib(), cpu);
         print_load();

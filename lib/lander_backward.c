@@ -158,6 +158,8 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
     const int L = m->cfg.num_conv;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
     const int64_t n = c->n, ne = c->ne, h2 = m->h2, ew = m->width[L], ne_all = in->offsets[n];
+    const int low = m->relp_w >= 0; /* low-rank relational term R (U h_i * U h_j) */
+    const int64_t gw = low ? m->t[m->relp_w].rows : ew;
     const size_t ne1 = (size_t)(ne ? ne : 1);
     hl_status st = HL_OK;
     memset(grad, 0, (size_t)m->num_params * sizeof(float));
@@ -167,11 +169,12 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
     float *dP = hli_alloc((size_t)n, (size_t)h2 * sizeof(float));
     float *dQ = hli_calloc((size_t)n, (size_t)h2 * sizeof(float));
     float *dH = hli_alloc((size_t)n, (size_t)ew * sizeof(float));
-    float *dhh = rel ? hli_alloc(ne1, (size_t)ew * sizeof(float)) : NULL;
+    float *dhh = rel ? hli_alloc(ne1, (size_t)gw * sizeof(float)) : NULL;
+    float *dG = low ? hli_calloc((size_t)(c->nr ? c->nr : 1), (size_t)gw * sizeof(float)) : NULL;
     int64_t *dst_all = hli_alloc((size_t)(ne_all ? ne_all : 1), sizeof(int64_t));
     int64_t *ooff = NULL, *oe = NULL;
     float *dcat = NULL, *dH2 = NULL;
-    if (!dA || !dB || !dP || !dQ || !dH || (rel && !dhh) || !dst_all) {
+    if (!dA || !dB || !dP || !dQ || !dH || (rel && !dhh) || (low && !dG) || !dst_all) {
         st = hl_last_error_status();
         goto done;
     }
@@ -203,8 +206,8 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
         memcpy(G(m->rel_b), G(m->src_b), (size_t)h2 * sizeof(float));
         memcpy(G(m->edge_b), G(m->src_b), (size_t)h2 * sizeof(float));
         hli_gemm(1, 0, h2, m->m, ne, 1.0f, dB, h2, in->efeat, m->m, 0.0f, G(m->edge_w), m->m);
-        hli_gemm(1, 0, h2, ew, ne, 1.0f, dB, h2, c->hh, ew, 0.0f, G(m->rel_w), ew);
-        hli_gemm(0, 0, ne, ew, h2, 1.0f, dB, h2, hli_param(m, m->rel_w), ew, 0.0f, dhh, ew);
+        hli_gemm(1, 0, h2, gw, ne, 1.0f, dB, h2, c->hh, gw, 0.0f, G(m->rel_w), gw);
+        hli_gemm(0, 0, ne, gw, h2, 1.0f, dB, h2, hli_param(m, m->rel_w), gw, 0.0f, dhh, gw);
     }
     /* dQ[i] = sum of dz over i's head in-edges; dP[j] = over j's head out-edges */
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -227,21 +230,28 @@ hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli
     hli_gemm(0, 0, nr, ew, h2, 1.0f, dQ, h2, hli_param(m, m->dst_w), ew, 1.0f, dH, ew);
     memset(dH + nr * ew, 0, (size_t)((n - nr) * ew) * sizeof(float));
     if (rel) {
+        /* d(g_i * g_j): into dH (full rank, g = h) or dG (low rank, g = U h) */
+        const float *Gv = low ? c->G : H;
+        float *dGv = low ? dG : dH;
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t i = 0; i < n; i++) {
-            float *o = dH + i * ew;
+        for (int64_t i = 0; i < nr; i++) {
+            float *o = dGv + i * gw;
             if (i < in->n_head)
                 for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++) {
-                    const float *hj = H + in->src[e] * ew, *g = dhh + e * ew;
-                    for (int64_t q = 0; q < ew; q++)
+                    const float *hj = Gv + in->src[e] * gw, *g = dhh + e * gw;
+                    for (int64_t q = 0; q < gw; q++)
                         o[q] += g[q] * hj[q];
                 }
             for (int64_t t = ooff[i]; t < ooff[i + 1] && oe[t] < ne; t++) {
                 const int64_t e = oe[t];
-                const float *hi = H + dst_all[e] * ew, *g = dhh + e * ew;
-                for (int64_t q = 0; q < ew; q++)
+                const float *hi = Gv + dst_all[e] * gw, *g = dhh + e * gw;
+                for (int64_t q = 0; q < gw; q++)
                     o[q] += g[q] * hi[q];
             }
+        }
+        if (low) {
+            hli_gemm(1, 0, gw, ew, nr, 1.0f, dG, gw, H, ew, 0.0f, G(m->relp_w), ew);
+            hli_gemm(0, 0, nr, ew, gw, 1.0f, dG, gw, hli_param(m, m->relp_w), ew, 1.0f, dH, ew);
         }
     }
     /* ---- GraphConv layers, last to first ---- */
@@ -294,6 +304,7 @@ done:
     free(dH2);
     free(dcat);
     free(dhh);
+    free(dG);
     free(dst_all);
     free(ooff);
     free(oe);

@@ -83,11 +83,11 @@ void hli_conv_apply(const float *W, const float *b, int64_t rows, int64_t in2, i
 
 static inline float prelu(float x, float a) { return x > 0.0f ? x : a * x; }
 
-void hli_head_forward(const hl_model *m, const float *H, const float *P, const float *Q, const int64_t *src,
-                      const int64_t *dst, const float *efeat, int64_t e0, int64_t e1, float *hh, float *z, float *u1,
-                      float *v, float *u2, float *prob, int nt)
+void hli_head_forward(const hl_model *m, const float *G, int64_t gw, const float *P, const float *Q,
+                      const int64_t *src, const int64_t *dst, const float *efeat, int64_t e0, int64_t e1, float *hh,
+                      float *z, float *u1, float *v, float *u2, float *prob, int nt)
 {
-    const int64_t ne = e1 - e0, h2 = m->h2, ew = m->width[m->cfg.num_conv];
+    const int64_t ne = e1 - e0, h2 = m->h2, ew = gw;
     if (ne <= 0)
         return;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
@@ -95,7 +95,7 @@ void hli_head_forward(const hl_model *m, const float *H, const float *P, const f
     if (rel) {
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t e = 0; e < ne; e++) {
-            const float *hi = H + dst[e0 + e] * ew, *hj = H + src[e0 + e] * ew;
+            const float *hi = G + dst[e0 + e] * ew, *hj = G + src[e0 + e] * ew;
             float *o = hh + e * ew;
             for (int64_t q = 0; q < ew; q++)
                 o[q] = hi[q] * hj[q];
@@ -226,6 +226,7 @@ void hli_net_cache_free(hli_net_cache *c)
     free(c->P);
     free(c->Q);
     free(c->hh);
+    free(c->G);
     free(c->z);
     free(c->u1);
     free(c->v);
@@ -250,6 +251,7 @@ hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, in
     memset(c, 0, sizeof *c);
     const int L = m->cfg.num_conv;
     const int64_t n = in->n, h2 = m->h2, ew = m->width[L];
+    const int64_t gw = m->relp_w >= 0 ? m->t[m->relp_w].rows : ew; /* width of the relational products */
     if (n < 1 || in->n_head < 0 || in->n_head > n)
         return hli_error(HL_EINVAL, "forward: n = %lld, n_head = %lld", (long long)n, (long long)in->n_head);
     if (n > INT_MAX / 4 || in->offsets[n] > INT_MAX / 4)
@@ -302,16 +304,20 @@ hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, in
     c->prob = hli_alloc((size_t)(ne ? ne : 1), 2 * sizeof(float));
     c->dhat = hli_alloc((size_t)(in->n_head ? in->n_head : 1), sizeof(float));
     if (m->cfg.link_head == HL_LINK_HEAD_RELATIONAL)
-        c->hh = hli_alloc((size_t)(ne ? ne : 1), (size_t)ew * sizeof(float));
+        c->hh = hli_alloc((size_t)(ne ? ne : 1), (size_t)gw * sizeof(float));
+    if (m->relp_w >= 0)
+        c->G = hli_alloc((size_t)nr, (size_t)gw * sizeof(float));
     if (!c->P || !c->Q || !c->dst || !c->z || !c->u1 || !c->v || !c->u2 || !c->prob || !c->dhat ||
-        (m->cfg.link_head == HL_LINK_HEAD_RELATIONAL && !c->hh))
+        (m->cfg.link_head == HL_LINK_HEAD_RELATIONAL && !c->hh) || (m->relp_w >= 0 && !c->G))
         goto oom;
     for (int64_t i = 0; i < in->n_head; i++)
         for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++)
             c->dst[e] = i;
     hli_gemm(0, 1, nr, h2, ew, 1.0f, H, ew, hli_param(m, m->src_w), ew, 0.0f, c->P, h2);
     hli_gemm(0, 1, nr, h2, ew, 1.0f, H, ew, hli_param(m, m->dst_w), ew, 0.0f, c->Q, h2);
-    hli_head_forward(m, H, c->P, c->Q, in->src, c->dst, in->efeat, 0, ne, c->hh, c->z, c->u1, c->v, c->u2,
+    if (m->relp_w >= 0)
+        hli_gemm(0, 1, nr, gw, ew, 1.0f, H, ew, hli_param(m, m->relp_w), ew, 0.0f, c->G, gw);
+    hli_head_forward(m, m->relp_w >= 0 ? c->G : H, gw, c->P, c->Q, in->src, c->dst, in->efeat, 0, ne, c->hh, c->z, c->u1, c->v, c->u2,
                      c->prob, nt);
     hli_head_density(in->offsets, in->sim, c->prob, 0, in->n_head, c->dhat);
     return HL_OK;

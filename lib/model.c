@@ -4,11 +4,14 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HLI_MAX_FEATURE_DIM (1 << 20)
 #define HLI_MAX_HIDDEN (1 << 16)
+/* struct_size of hl_model_config before rel_rank was appended */
+#define HLI_CONFIG_SIZE_V1 offsetof(hl_model_config, rel_rank)
 #define HLI_EDGE_FEAT_KNOWN 0x3FFu
 
 void hl_model_config_init(hl_model_config *cfg)
@@ -27,13 +30,28 @@ void hl_model_config_init(hl_model_config *cfg)
     cfg->edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN;
 }
 
-hl_status hl_model_config_check(const hl_model_config *cfg)
+/* A full-size copy of a caller's config: a struct from before rel_rank was
+ * appended (struct_size HLI_CONFIG_SIZE_V1) reads as rel_rank = 0. */
+static hl_status config_full(const hl_model_config *in, hl_model_config *out)
 {
-    if (cfg == NULL)
+    if (in == NULL)
         return hli_error(HL_EINVAL, "model config is NULL");
-    if (cfg->struct_size != sizeof *cfg)
+    if (in->struct_size != sizeof *in && in->struct_size != HLI_CONFIG_SIZE_V1)
         return hli_error(HL_EINVAL, "model config: struct_size = %zu, expected %zu (call hl_model_config_init)",
-                         cfg->struct_size, sizeof *cfg);
+                         in->struct_size, sizeof *in);
+    memset(out, 0, sizeof *out);
+    memcpy(out, in, in->struct_size);
+    out->struct_size = sizeof *out;
+    return HL_OK;
+}
+
+hl_status hl_model_config_check(const hl_model_config *cfg_in)
+{
+    hl_model_config full;
+    hl_status st0 = config_full(cfg_in, &full);
+    if (st0 != HL_OK)
+        return st0;
+    const hl_model_config *cfg = &full;
     if (cfg->feature_dim < 1 || cfg->feature_dim > HLI_MAX_FEATURE_DIM)
         return hli_error(HL_EINVAL, "model config: feature_dim = %lld must be in [1, %d]",
                          (long long)cfg->feature_dim, HLI_MAX_FEATURE_DIM);
@@ -62,6 +80,9 @@ hl_status hl_model_config_check(const hl_model_config *cfg)
                              (unsigned)(cfg->edge_features & ~HLI_EDGE_FEAT_KNOWN));
         if (cfg->edge_features == 0)
             return hli_error(HL_EINVAL, "model config: edge_features = 0, the relational head needs at least one");
+        if (cfg->rel_rank < 0 || cfg->rel_rank > HLI_MAX_HIDDEN)
+            return hli_error(HL_EINVAL, "model config: rel_rank = %d must be 0 (full rank) or in [1, %d]",
+                             (int)cfg->rel_rank, HLI_MAX_HIDDEN);
     }
     return HL_OK;
 }
@@ -78,16 +99,21 @@ static int add_tensor(hl_model *m, const char *name, int64_t rows, int64_t cols)
     return id;
 }
 
-hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m)
+hl_status hli_model_layout(const hl_model_config *cfg_in, hl_model *m)
 {
-    hl_status st = hl_model_config_check(cfg);
+    hl_status st = hl_model_config_check(cfg_in);
     if (st != HL_OK)
         return st;
+    hl_model_config full;
+    config_full(cfg_in, &full);
+    const hl_model_config *cfg = &full;
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     const int64_t H = cfg->hidden, D = cfg->feature_dim;
-    if (cfg->link_head != HL_LINK_HEAD_RELATIONAL)
+    if (cfg->link_head != HL_LINK_HEAD_RELATIONAL) {
         m->cfg.edge_features = 0;
+        m->cfg.rel_rank = 0;
+    }
     m->tau = 0.5f;
     m->score = HL_SCORE_PROB;
     m->width[0] = cfg->use_cluster_feat ? 2 * D : D;
@@ -95,7 +121,7 @@ hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m)
         m->width[l + 1] = l < 2 ? H : H / 2;
     m->h2 = H / 2;
     m->m = hli_edge_feature_count(m->cfg.edge_features);
-    m->rel_w = m->rel_b = m->edge_w = m->edge_b = -1;
+    m->rel_w = m->rel_b = m->edge_w = m->edge_b = m->relp_w = -1;
     char name[HLI_TENSOR_NAME];
     for (int l = 0; l < cfg->num_conv; l++) {
         snprintf(name, sizeof name, "conv%d.weight", l);
@@ -109,7 +135,9 @@ hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m)
     m->dst_w = add_tensor(m, "link.dst.weight", h2, e);
     m->dst_b = add_tensor(m, "link.dst.bias", h2, 1);
     if (cfg->link_head == HL_LINK_HEAD_RELATIONAL) {
-        m->rel_w = add_tensor(m, "link.rel.weight", h2, e);
+        if (cfg->rel_rank > 0)
+            m->relp_w = add_tensor(m, "link.relproj.weight", cfg->rel_rank, e);
+        m->rel_w = add_tensor(m, "link.rel.weight", h2, cfg->rel_rank > 0 ? cfg->rel_rank : e);
         m->rel_b = add_tensor(m, "link.rel.bias", h2, 1);
         m->edge_w = add_tensor(m, "link.edge.weight", h2, m->m);
         m->edge_b = add_tensor(m, "link.edge.bias", h2, 1);
@@ -162,6 +190,12 @@ void hli_model_init_params(hl_model *m, uint64_t seed)
         init_linear(m, &rng, m->conv_w[l], m->conv_b[l]);
     init_linear(m, &rng, m->src_w, m->src_b);
     init_linear(m, &rng, m->dst_w, m->dst_b);
+    if (m->relp_w >= 0) { /* Linear(e, r) without bias */
+        const double bound = 1.0 / sqrt((double)m->t[m->relp_w].cols);
+        float *pw = hli_param(m, m->relp_w);
+        for (int64_t i = 0; i < m->t[m->relp_w].rows * m->t[m->relp_w].cols; i++)
+            pw[i] = (float)((2.0 * hli_rng_uniform(&rng) - 1.0) * bound);
+    }
     if (m->rel_w >= 0) {
         init_linear(m, &rng, m->rel_w, m->rel_b);
         init_linear(m, &rng, m->edge_w, m->edge_b);
@@ -200,10 +234,12 @@ hl_status hl_model_get_config(const hl_model *model, hl_model_config *cfg)
 {
     if (model == NULL || cfg == NULL)
         return hli_error(HL_EINVAL, "hl_model_get_config: %s is NULL", model == NULL ? "model" : "cfg");
-    if (cfg->struct_size != sizeof *cfg)
+    if (cfg->struct_size != sizeof *cfg && cfg->struct_size != HLI_CONFIG_SIZE_V1)
         return hli_error(HL_EINVAL, "hl_model_get_config: cfg->struct_size = %zu, expected %zu", cfg->struct_size,
                          sizeof *cfg);
-    *cfg = model->cfg;
+    const size_t sz = cfg->struct_size;
+    memcpy(cfg, &model->cfg, sz);
+    cfg->struct_size = sz;
     return HL_OK;
 }
 
@@ -296,6 +332,7 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     hli_net_input in = {.n = n, .d = d, .offsets = graph->offsets, .src = graph->src, .sim = graph->sim,
                         .aff = graph->aff, .x = x, .c = c, .n_head = n, .efeat = NULL};
     float *hprev = NULL, *hcur = NULL, *cat = NULL, *PQ = NULL, *efeat = NULL, *wf = NULL, *bias = NULL;
+    float *Gbuf = NULL;
     float *hh = NULL, *z = NULL, *v = NULL, *prob = NULL, *dh = NULL;
     int64_t *dst = NULL;
     int64_t maxw = 0;
@@ -358,7 +395,15 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
             bias[q] += hli_param(m, m->rel_b)[q] + hli_param(m, m->edge_b)[q];
     }
     const float *G = H;
-    const int64_t gw = ew;
+    int64_t gw = ew;
+    if (m->relp_w >= 0) { /* low-rank relational term: G = U h, r wide */
+        gw = m->t[m->relp_w].rows;
+        Gbuf = hli_alloc((size_t)n, (size_t)gw * sizeof(float));
+        if (Gbuf == NULL)
+            goto fail;
+        hli_gemm(0, 1, n, gw, ew, 1.0f, H, ew, hli_param(m, m->relp_w), ew, 0.0f, Gbuf, gw);
+        G = Gbuf;
+    }
     if (rel && E > 0) {
         efeat = hli_alloc((size_t)E, (size_t)m->m * sizeof(float));
         if (efeat == NULL)
@@ -412,6 +457,7 @@ done:
     free(cat);
     free(wf);
     free(bias);
+    free(Gbuf);
     free(PQ);
     free(efeat);
     free(dst);

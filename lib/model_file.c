@@ -10,8 +10,12 @@
 #include <string.h>
 
 #define HLI_MODEL_MAGIC "HLANDER\x1a"
-#define HLI_MODEL_VERSION 1u
+#define HLI_MODEL_VERSION 2u
 #define HLI_MODEL_HEADER 64 /* magic 8, version 4, config 48, num_tensors 4 */
+/* Version 2 appends u32 rel_rank after the version-1 header.  A model with
+ * rel_rank = 0 is written as version 1 (byte for byte what version-1
+ * libraries write and read); version-1 files load with rel_rank = 0. */
+#define HLI_MODEL_HEADER_V2 (HLI_MODEL_HEADER + 4)
 
 /* ---- little-endian buffer writer ------------------------------------------ */
 typedef struct wbuf {
@@ -61,7 +65,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
 {
     if (model == NULL || path == NULL)
         return hli_error(HL_EINVAL, "hl_model_save: %s is NULL", model == NULL ? "model" : "path");
-    size_t total = HLI_MODEL_HEADER + 4, data;
+    const uint32_t version = model->cfg.rel_rank > 0 ? 2u : 1u;
+    size_t total = (version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER) + 4, data;
     for (int t = 0; t < model->num_tensors; t++)
         total += tensor_desc_bytes(&model->t[t]);
     if (!hli_mul_size((size_t)model->num_params, 4, &data) || total + data < total)
@@ -72,7 +77,7 @@ hl_status hl_model_save(const hl_model *model, const char *path)
         return hl_last_error_status();
     const hl_model_config *c = &model->cfg;
     put_bytes(&b, HLI_MODEL_MAGIC, 8);
-    put_u32(&b, HLI_MODEL_VERSION);
+    put_u32(&b, version);
     put_u64(&b, (uint64_t)c->feature_dim);
     put_u64(&b, (uint64_t)c->hidden);
     put_u32(&b, (uint32_t)c->num_conv);
@@ -84,6 +89,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
     put_f32(&b, model->tau);
     put_u32(&b, (uint32_t)model->score);
     put_u32(&b, (uint32_t)model->num_tensors);
+    if (version >= 2)
+        put_u32(&b, (uint32_t)c->rel_rank);
     for (int t = 0; t < model->num_tensors; t++) {
         const hli_tensor *T = &model->t[t];
         const size_t nl = strlen(T->name);
@@ -168,9 +175,10 @@ hl_status hl_model_load(const char *path, hl_model **out)
         st = hli_error(HL_EFORMAT, "'%s': model format version 0 at byte 8 is invalid", path);
         goto done;
     }
-    if (len < HLI_MODEL_HEADER + 4) {
-        st = hli_error(HL_EFORMAT, "'%s': truncated (%zu bytes, the header alone needs %d)", path, len,
-                       HLI_MODEL_HEADER + 4);
+    const size_t header = version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER;
+    if (len < header + 4) {
+        st = hli_error(HL_EFORMAT, "'%s': truncated (%zu bytes, the header alone needs %zu)", path, len,
+                       header + 4);
         goto done;
     }
     const uint32_t crc = get_u32(buf + len - 4), want = hli_crc32(0, buf, len - 4);
@@ -193,11 +201,21 @@ hl_status hl_model_load(const char *path, hl_model **out)
     const float tau = get_f32(p + 40);
     const int32_t score = (int32_t)get_u32(p + 44);
     const uint32_t ntens = get_u32(p + 48);
+    if (version >= 2) {
+        const uint32_t rank = get_u32(p + 52);
+        if (rank == 0 || rank > INT32_MAX) {
+            st = hli_error(HL_EFORMAT, "'%s': rel_rank = %u at byte 64 must be > 0 in a version-2 file", path,
+                           rank);
+            goto done;
+        }
+        cfg.rel_rank = (int32_t)rank;
+    }
     hl_model lay;
     if (hli_model_layout(&cfg, &lay) != HL_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", hl_last_error());
-        st = hli_error(HL_EFORMAT, "'%s': invalid configuration at bytes 12-59: %s", path, why);
+        st = hli_error(HL_EFORMAT, "'%s': invalid configuration at bytes 12-59%s: %s", path,
+                       version >= 2 ? " and 64-67" : "", why);
         goto done;
     }
     if ((int64_t)ntens != lay.num_tensors) {
@@ -220,7 +238,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
     }
     m->tau = tau;
     m->score = score;
-    size_t off = HLI_MODEL_HEADER;
+    size_t off = header;
     const size_t end = len - 4;
     for (int t = 0; t < m->num_tensors; t++) {
         const hli_tensor *T = &m->t[t];

@@ -31,6 +31,7 @@ struct hl_model {
     /* tensor indices (-1 when absent) */
     int conv_w[HLI_MAX_CONV], conv_b[HLI_MAX_CONV];
     int src_w, src_b, dst_w, dst_b, rel_w, rel_b, edge_w, edge_b;
+    int relp_w;         /* U of the low-rank relational term (cfg.rel_rank > 0), else -1 */
     int prelu1, l1_w, l1_b, prelu2, l2_w, l2_b;
     int64_t num_params;
     float *params;
@@ -69,7 +70,8 @@ typedef struct hli_net_cache {
     float drop_scale;              /* 1/(1-p) of the dropout used, 1 without */
     int64_t *dst;                  /* ne: destination of every head edge */
     float *P, *Q;                  /* n x h2: A h, B h */
-    float *hh;                     /* ne x e: h_i * h_j (relational) */
+    float *G;                      /* low-rank relational: nr x r, U h (NULL otherwise) */
+    float *hh;                     /* ne x gw: g_i * g_j (relational; g = h, or U h at low rank) */
     float *z, *u1, *v, *u2;        /* ne x h2 */
     float *prob;                   /* ne x 2 */
     float *dhat;                   /* n_head */
@@ -110,8 +112,9 @@ void hli_conv_apply(const float *W, const float *b, int64_t rows, int64_t in2, i
                     float *h, int nt);
 /* The link head on edges [e0, e1) (edge e: src[e] -> dst[e]); buffers are
  * indexed from 0 = edge e0.  @p u1 may equal @p z and @p u2 may equal @p v
- * (in place, inference).  @p hh is needed for the relational head only. */
-void hli_head_forward(const hl_model *m, const float *H, const float *P, const float *Q, const int64_t *src,
+ * (in place, inference).  @p hh is needed for the relational head only, and
+ * @p G (gw wide): the vectors whose products feed R (H, or U h at low rank). */
+void hli_head_forward(const hl_model *m, const float *G, int64_t gw, const float *P, const float *Q, const int64_t *src,
                       const int64_t *dst, const float *efeat, int64_t e0, int64_t e1, float *hh, float *z, float *u1,
                       float *v, float *u2, float *prob, int nt);
 /* Inference-only link head on edges [e0, e1) (buffers indexed from 0 = edge

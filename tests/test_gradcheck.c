@@ -165,8 +165,21 @@ static double ref_loss(const hl_model *m, const double *p, const tgraph *g, int 
                     s += P_(m, p, m->src_w)[o * w + q] * h[j * w + q] + P_(m, p, m->dst_w)[o * w + q] * h[i * w + q];
                 if (rel) {
                     s += P_(m, p, m->rel_b)[o] + P_(m, p, m->edge_b)[o];
-                    for (int64_t q = 0; q < w; q++)
-                        s += P_(m, p, m->rel_w)[o * w + q] * h[i * w + q] * h[j * w + q];
+                    if (m->relp_w >= 0) { /* low rank: R (U h_i * U h_j) */
+                        const int64_t r = m->t[m->relp_w].rows;
+                        const double *U = P_(m, p, m->relp_w);
+                        for (int64_t t = 0; t < r; t++) {
+                            double gi = 0, gj = 0;
+                            for (int64_t q = 0; q < w; q++) {
+                                gi += U[t * w + q] * h[i * w + q];
+                                gj += U[t * w + q] * h[j * w + q];
+                            }
+                            s += P_(m, p, m->rel_w)[o * r + t] * gi * gj;
+                        }
+                    } else {
+                        for (int64_t q = 0; q < w; q++)
+                            s += P_(m, p, m->rel_w)[o * w + q] * h[i * w + q] * h[j * w + q];
+                    }
                     for (int q = 0; q < m->m; q++)
                         s += P_(m, p, m->edge_w)[o * m->m + q] * g->efeat[e * m->m + q];
                 }
@@ -332,6 +345,17 @@ START_TEST(test_grad_three_layers_relational)
 }
 END_TEST
 
+START_TEST(test_grad_relational_low_rank)
+{
+    hl_model_config cfg = small_cfg(HL_LINK_HEAD_RELATIONAL, 1, 1);
+    cfg.rel_rank = 3;
+    run_gradcheck(&cfg, 0, 0, 16);
+    cfg = small_cfg(HL_LINK_HEAD_RELATIONAL, 2, 1);
+    cfg.rel_rank = 5;
+    run_gradcheck(&cfg, 1, 1, 17);
+}
+END_TEST
+
 /* Bit-identical forward and gradients for 1 and 2 threads. */
 START_TEST(test_grad_thread_invariance)
 {
@@ -393,6 +417,7 @@ static Suite *gradcheck_suite(void)
     tcase_add_test(tc, test_grad_two_layers_focal);
     tcase_add_test(tc, test_grad_four_layers_no_cluster_feat);
     tcase_add_test(tc, test_grad_three_layers_relational);
+    tcase_add_test(tc, test_grad_relational_low_rank);
     tcase_add_test(tc, test_grad_thread_invariance);
     suite_add_tcase(s, tc);
     return s;

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ START_TEST(test_config_defaults_and_check)
     b.edge_features = 0;
     ck_assert_int_eq(hl_model_config_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "edge_features"));
-    b.edge_features = 1u << 9;
+    b.edge_features = 1u << 30;
     ck_assert_int_eq(hl_model_config_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "edge_features"));
     b.link_head = HL_LINK_HEAD_REFERENCE; /* ignored by the reference head */
@@ -163,6 +164,8 @@ typedef struct fixture {
     hl_model *m;
 } fixture;
 
+static int32_t fixture_rel_rank = 0; /* rel_rank of the models fixture_make creates */
+
 static void fixture_make(fixture *f, int64_t n, int64_t d, int64_t k, int head, int L, int64_t hidden)
 {
     hli_rng r;
@@ -194,6 +197,7 @@ static void fixture_make(fixture *f, int64_t n, int64_t d, int64_t k, int head, 
     c.num_conv = L;
     c.link_head = head;
     c.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN | HL_EDGE_FEAT_RECIPROCAL | HL_EDGE_FEAT_MEAN_COS;
+    c.rel_rank = fixture_rel_rank;
     ck_assert_int_eq(hl_model_create(&c, 3, &f->m), HL_OK);
 }
 
@@ -258,6 +262,65 @@ START_TEST(test_predict_relational) { check_predict_matches_forward(HL_LINK_HEAD
 END_TEST
 
 START_TEST(test_predict_reference_two_layers) { check_predict_matches_forward(HL_LINK_HEAD_REFERENCE, 2, 1); }
+END_TEST
+
+/* The low-rank relational term: layout, config checks, the struct_size of
+ * callers compiled before rel_rank existed, and predict == forward. */
+START_TEST(test_predict_relational_low_rank)
+{
+    hl_model_config c;
+    hl_model_config_init(&c);
+    ck_assert_int_eq(c.rel_rank, 0);
+    c.feature_dim = 8;
+    c.hidden = 16;
+    hl_model *full = NULL, *low = NULL, *old = NULL;
+    ck_assert_int_eq(hl_model_create(&c, 1, &full), HL_OK);
+    c.rel_rank = 5;
+    ck_assert_int_eq(hl_model_create(&c, 1, &low), HL_OK);
+    /* R: (8, 16) -> U (5, 16) + R (8, 5) */
+    ck_assert_int_eq(hl_model_num_params(low), hl_model_num_params(full) - 8 * 16 + 5 * 16 + 8 * 5);
+    ck_assert_int_ge(low->relp_w, 0);
+    ck_assert_str_eq(low->t[low->relp_w].name, "link.relproj.weight");
+    ck_assert_int_eq(low->t[low->relp_w].rows, 5);
+    ck_assert_int_eq(low->t[low->rel_w].cols, 5);
+    ck_assert_int_eq(full->relp_w, -1);
+    c.rel_rank = -1;
+    ck_assert_int_eq(hl_model_config_check(&c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "rel_rank"));
+    c.rel_rank = 5;
+    c.link_head = HL_LINK_HEAD_REFERENCE; /* ignored by the reference head */
+    ck_assert_int_eq(hl_model_create(&c, 1, &old), HL_OK);
+    hl_model_config g;
+    g.struct_size = sizeof g;
+    ck_assert_int_eq(hl_model_get_config(old, &g), HL_OK);
+    ck_assert_int_eq(g.rel_rank, 0);
+    hl_model_free(old);
+    /* an older caller's struct ends before rel_rank: whatever follows is not read */
+    c.link_head = HL_LINK_HEAD_RELATIONAL;
+    c.struct_size = offsetof(hl_model_config, rel_rank);
+    c.rel_rank = -7;
+    ck_assert_int_eq(hl_model_config_check(&c), HL_OK);
+    ck_assert_int_eq(hl_model_create(&c, 1, &old), HL_OK);
+    ck_assert_int_eq(old->relp_w, -1);
+    ck_assert_int_eq(hl_model_num_params(old), hl_model_num_params(full));
+    g.struct_size = offsetof(hl_model_config, rel_rank);
+    g.rel_rank = 1234;
+    ck_assert_int_eq(hl_model_get_config(old, &g), HL_OK);
+    ck_assert_int_eq(g.rel_rank, 1234); /* not written */
+    ck_assert_uint_eq(g.struct_size, offsetof(hl_model_config, rel_rank));
+    ck_assert_int_eq(g.hidden, 16);
+    c.struct_size = 13;
+    ck_assert_int_eq(hl_model_config_check(&c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "struct_size"));
+    hl_model_free(old);
+    hl_model_free(full);
+    hl_model_free(low);
+
+    fixture_rel_rank = 5;
+    check_predict_matches_forward(HL_LINK_HEAD_RELATIONAL, 1, 0);
+    check_predict_matches_forward(HL_LINK_HEAD_RELATIONAL, 2, 1);
+    fixture_rel_rank = 0;
+}
 END_TEST
 
 START_TEST(test_predict_c_null_is_x)
@@ -349,6 +412,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_cluster_defaults);
     tcase_add_test(tc, test_predict_relational);
     tcase_add_test(tc, test_predict_reference_two_layers);
+    tcase_add_test(tc, test_predict_relational_low_rank);
     tcase_add_test(tc, test_predict_c_null_is_x);
     tcase_add_test(tc, test_predict_shared_across_threads);
     tcase_add_test(tc, test_predict_bad_input);

@@ -106,6 +106,55 @@ START_TEST(test_round_trip_bit_exact)
 }
 END_TEST
 
+/* A low-rank relational model is a version-2 file (u32 rel_rank at byte 64);
+ * full-rank models stay version 1. */
+START_TEST(test_low_rank_version_2)
+{
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = 3;
+    cfg.hidden = 6;
+    cfg.rel_rank = 2;
+    hl_model *m = NULL, *r = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 9, &m), HL_OK);
+    char p1[300], p2[300];
+    path_of(p1, sizeof p1, "low.hlm");
+    path_of(p2, sizeof p2, "low2.hlm");
+    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
+    ck_assert_int_eq(hl_model_load(p1, &r), HL_OK);
+    ck_assert_int_eq(r->cfg.rel_rank, 2);
+    ck_assert_int_eq(hl_model_num_params(r), hl_model_num_params(m));
+    ck_assert_mem_eq(r->params, m->params, (size_t)m->num_params * sizeof(float));
+    ck_assert_int_eq(hl_model_save(r, p2), HL_OK);
+    size_t l1, l2;
+    unsigned char *b1 = slurp(p1, &l1), *b2 = slurp(p2, &l2);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_mem_eq(b1, b2, l1);
+    ck_assert_uint_eq(b1[8], 2);
+    ck_assert_uint_eq(b1[64], 2);
+    /* rank 0 in a version-2 file is refused, naming the byte */
+    put32(b1 + 64, 0);
+    put32(b1 + l1 - 4, hli_crc32(0, b1, l1 - 4));
+    spit(p2, b1, l1);
+    hl_model_free(r);
+    r = NULL;
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 64"));
+    /* a wrong rank: the tensor shapes no longer match */
+    put32(b1 + 64, 3);
+    put32(b1 + l1 - 4, hli_crc32(0, b1, l1 - 4));
+    spit(p2, b1, l1);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    /* truncated inside the version-2 header */
+    spit(p2, b2, 66);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_null(r);
+    free(b1);
+    free(b2);
+    hl_model_free(m);
+}
+END_TEST
+
 START_TEST(test_truncation_every_offset)
 {
     hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL);
@@ -172,11 +221,11 @@ START_TEST(test_future_version_and_lying_header)
     hl_model *r = NULL;
 
     /* a newer version, with a valid checksum */
-    put32(b + 8, 2);
+    put32(b + 8, 3);
     put32(b + len - 4, hli_crc32(0, b, len - 4));
     spit(q, b, len);
     ck_assert_int_eq(hl_model_load(q, &r), HL_EVERSION);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 2"));
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 3"));
     put32(b + 8, 1);
 
     /* a huge hidden size with a valid checksum: refused before allocating */
@@ -240,6 +289,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(tc, test_truncation_every_offset);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_future_version_and_lying_header);
+    tcase_add_test(tc, test_low_rank_version_2);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
     return s;
