@@ -155,6 +155,7 @@ static int run_approx(int64_t n, int64_t d, int64_t k, int nt, int64_t nlist, in
     double rec_self = k > 1 ? (double)(hit + nq) / (double)(nq * k) : 1.0;
     printf("  time %.2f s, peak RSS %.0f MiB (%.0f MiB before the search: input %.0f MiB)\n", t, rss, rss0,
            (double)n * (double)d * 4.0 / 1048576.0);
+    printf("  crc32 of the neighbour ids: %08x\n", hli_crc32(0, nb, sizeof(int64_t) * (size_t)(n * k)));
     printf("  recall@%lld on %lld queries: %.4f over the k-1 true neighbours (%.4f counting self)\n", (long long)k,
            (long long)nq, rec, rec_self);
     free(qid);

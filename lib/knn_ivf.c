@@ -34,6 +34,7 @@
 #endif
 
 #define HLI_KM_ITERS 10
+#define HLI_KM_STOP 0.005
 #define HLI_KM_PER_CELL 32
 #define HLI_CALIB_QUERIES 512
 #define HLI_IVF_CHUNK ((int64_t)1 << 18)
@@ -68,17 +69,30 @@ static float *gather_rows(const float *x, int64_t d, const int64_t *idx, int64_t
 static hl_status kmeans(const float *s, int64_t ns, int64_t d, int64_t nlist, hli_rng *rng, int nt, float *cent)
 {
     int64_t *assign = hli_alloc((size_t)ns, sizeof *assign);
+    int64_t *prev = hli_alloc((size_t)ns, sizeof *prev);
     int64_t *count = hli_alloc((size_t)nlist, sizeof *count);
     float *sum = hli_alloc((size_t)nlist * (size_t)d, sizeof *sum);
     hl_status st = HL_OK;
-    if (assign == NULL || count == NULL || sum == NULL) {
+    if (assign == NULL || prev == NULL || count == NULL || sum == NULL) {
         st = hl_last_error_status();
         goto done;
     }
+    for (int64_t i = 0; i < ns; i++)
+        prev[i] = -1;
     for (int it = 0; it < HLI_KM_ITERS; it++) {
         st = hli_topk_gemm(s, ns, cent, nlist, d, 1, NULL, -1, 0, nt, assign, NULL, 1);
         if (st != HL_OK)
             goto done;
+        int64_t changed = 0;
+        for (int64_t i = 0; i < ns; i++) {
+            changed += assign[i] != prev[i];
+            prev[i] = assign[i];
+        }
+        hli_log(HL_LOG_DEBUG, "knn ivf: k-means iteration %d: %lld of %lld points changed cell", it,
+                (long long)changed, (long long)ns);
+        /* Converged: (almost) no point changed its cell. */
+        if (it > 0 && (double)changed < HLI_KM_STOP * (double)ns)
+            break;
         memset(count, 0, sizeof *count * (size_t)nlist);
         memset(sum, 0, sizeof *sum * (size_t)nlist * (size_t)d);
         for (int64_t i = 0; i < ns; i++) {
@@ -106,6 +120,7 @@ static hl_status kmeans(const float *s, int64_t ns, int64_t d, int64_t nlist, hl
     }
 done:
     free(assign);
+    free(prev);
     free(count);
     free(sum);
     return st;
