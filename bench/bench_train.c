@@ -12,6 +12,7 @@
  *     --csv PATH --tag NAME append one line per evaluation to PATH (bench/plot_auc.py reads it):
  *                           tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds
  *     --wd X                weight decay
+ *     --pooled              choose the checkpoint by the pooled validation AUC (default: level 0)
  *
  * Everything is chosen on the validation classes (held out from train_*);
  * --test only reports, it never feeds back into training.
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--csv")) csv_path = v, i++;
         else if (!strcmp(a, "--tag")) csv_tag = v, i++;
         else if (!strcmp(a, "--wd")) o.weight_decay = atof(v), i++;
+        else if (!strcmp(a, "--pooled")) o.checkpoint_metric = HL_CHECKPOINT_POOLED;
         else {
             fprintf(stderr, "unknown option %s\n", a);
             return 2;

@@ -40,6 +40,7 @@ void hl_train_options_init(hl_train_options *opts)
     opts->select_tau = 1;
     opts->seed = 1;
     opts->num_threads = 0;
+    opts->checkpoint_metric = HL_CHECKPOINT_LEVEL0;
 }
 
 hl_status hl_train_options_check(const hl_train_options *o)
@@ -85,6 +86,9 @@ hl_status hl_train_options_check(const hl_train_options *o)
         return hli_error(HL_EINVAL, "train options: select_tau = %d must be 0 or 1", (int)o->select_tau);
     if (o->num_threads < 0)
         return hli_error(HL_EINVAL, "train options: num_threads = %d must be >= 0", (int)o->num_threads);
+    if (o->checkpoint_metric != HL_CHECKPOINT_LEVEL0 && o->checkpoint_metric != HL_CHECKPOINT_POOLED)
+        return hli_error(HL_EINVAL, "train options: checkpoint_metric = %d must be 0 (level 0) or 1 (pooled)",
+                         (int)o->checkpoint_metric);
     return HL_OK;
 }
 
@@ -621,7 +625,9 @@ hl_status hl_trainer_run(hl_trainer *t)
                         goto out;
                     /* checkpoint by the level-0 k_list[0] graph: the graph a clustering
                      * starts from and the one the test link AUC is measured on */
-                    const double sel = isnan(pr.val_level0_auc) ? pr.val_auc : pr.val_level0_auc;
+                    const double sel = o->checkpoint_metric == HL_CHECKPOINT_POOLED || isnan(pr.val_level0_auc)
+                                           ? pr.val_auc
+                                           : pr.val_level0_auc;
                     if (sel > best_auc) {
                         best_auc = sel;
                         memcpy(t->best, m->params, (size_t)np * sizeof(float));

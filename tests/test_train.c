@@ -35,6 +35,11 @@ START_TEST(test_options)
     b.num_graphs = 9;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "num_graphs"));
+    ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_LEVEL0);
+    b = o;
+    b.checkpoint_metric = 2;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "checkpoint_metric"));
     b = o;
     b.batch_size = 0;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);

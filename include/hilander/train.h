@@ -5,7 +5,7 @@
  * training graphs built from labelled features.  Training is reproducible for
  * a fixed seed and thread count.  A seeded share of the training *classes* is
  * held out for validation; the checkpoint that predicts their links best (link
- * AUC on their level-0 graph built with k_list[0]) is the one left in the model.
+ * AUC, see hl_checkpoint_metric) is the one left in the model.
  */
 #ifndef HILANDER_TRAIN_H
 #define HILANDER_TRAIN_H
@@ -33,7 +33,7 @@ typedef struct hl_train_progress {
     double train_ap;
     double val_auc;         /**< link AUC on validation-class edges, NaN if not measured now */
     double val_ap;
-    double best_val_auc;    /**< best value so far of the checkpoint-selection metric (val_level0_auc) */
+    double best_val_auc;    /**< best value so far of the checkpoint metric (options checkpoint_metric) */
     double val_level0_auc;  /**< link AUC on the level-0 graph of the validation classes built with
                                  k_list[0] (the graph a clustering starts from), NaN if not measured now */
     double val_level0_ap;
@@ -41,6 +41,12 @@ typedef struct hl_train_progress {
 
 /** Return non-zero to stop training (the best checkpoint so far is kept). */
 typedef int (*hl_train_progress_fn)(const hl_train_progress *progress, void *user);
+
+/** Which validation link AUC chooses the checkpoint kept (appended to, never renumbered). */
+typedef enum hl_checkpoint_metric {
+    HL_CHECKPOINT_LEVEL0 = 0,  /**< the level-0 graph of the validation classes built with k_list[0] */
+    HL_CHECKPOINT_POOLED = 1   /**< all edges of all multi-level validation graphs */
+} hl_checkpoint_metric;
 
 /** Training options.  Always call hl_train_options_init() first. */
 typedef struct hl_train_options {
@@ -64,6 +70,7 @@ typedef struct hl_train_options {
     int32_t num_threads;                      /**< 0 = all available */
     hl_train_progress_fn progress;            /**< may be NULL */
     void *progress_user;
+    int32_t checkpoint_metric;                /**< an hl_checkpoint_metric (default HL_CHECKPOINT_LEVEL0) */
 } hl_train_options;
 
 /** Fill @p opts with defaults. */
