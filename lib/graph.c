@@ -117,14 +117,12 @@ hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_knn_opti
     *out = NULL;
     if (x == NULL)
         return hli_error(HL_EINVAL, "graph build: x is NULL");
-    if (n < 1)
-        return hli_error(HL_EINVAL, "graph build: n = %lld must be >= 1", (long long)n);
-    if (d < 1)
-        return hli_error(HL_EINVAL, "graph build: d = %lld must be >= 1", (long long)d);
-    hl_status st = hli_check_dims("graph build: features", n, d, sizeof(float), NULL);
+    hl_status st = hli_knn_check_shape(n, d);
     if (st != HL_OK)
         return st;
     if ((st = hli_knn_check_options(opts, n, &o)) != HL_OK)
+        return st;
+    if ((st = hli_check_dims("graph build: neighbour lists", n, o.k, sizeof(int64_t), NULL)) != HL_OK)
         return st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     if (xn == NULL)

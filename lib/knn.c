@@ -56,7 +56,7 @@ hl_status hli_knn_check_options(const hl_knn_options *opts, int64_t n, hl_knn_op
 
 /* Shape checks shared by the public entry points: n >= 1, d >= 1, n*d and
  * n*k fit in memory sizes, d fits a BLAS int. */
-static hl_status check_shape(int64_t n, int64_t d)
+hl_status hli_knn_check_shape(int64_t n, int64_t d)
 {
     if (n < 1)
         return hli_error(HL_EINVAL, "knn: n = %lld must be >= 1", (long long)n);
@@ -75,7 +75,7 @@ hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn
                              float *sims)
 {
     hl_knn_options o;
-    hl_status st = check_shape(n, d);
+    hl_status st = hli_knn_check_shape(n, d);
     if (st != HL_OK)
         return st;
     if (xn == NULL || nbrs == NULL)
@@ -97,13 +97,16 @@ hl_status hl_knn_search(const float *x, int64_t n, int64_t d, const hl_knn_optio
                         float *sims)
 {
     hl_knn_options o;
-    hl_status st = check_shape(n, d);
+    hl_status st = hli_knn_check_shape(n, d);
     if (st != HL_OK)
         return st;
     if (x == NULL || nbrs == NULL)
         return hli_error(HL_EINVAL, "knn: %s is NULL", x == NULL ? "x" : "nbrs");
-    /* Validate the cheap things before copying the features. */
+    /* Validate the cheap things (options, output size) before copying the
+     * features. */
     if ((st = hli_knn_check_options(opts, n, &o)) != HL_OK)
+        return st;
+    if ((st = hli_check_dims("knn: neighbour lists", n, o.k, sizeof(int64_t), NULL)) != HL_OK)
         return st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     if (xn == NULL)

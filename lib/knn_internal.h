@@ -171,6 +171,9 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
 hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,
                              float *sims);
 
+/* n >= 1, d >= 1, n*d floats fit memory sizes, n and d fit BLAS ints. */
+hl_status hli_knn_check_shape(int64_t n, int64_t d);
+
 /* Validate opts (NULL allowed = defaults) and k against n; fills @p eff. */
 hl_status hli_knn_check_options(const hl_knn_options *opts, int64_t n, hl_knn_options *eff);
 

@@ -474,8 +474,14 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
     int64_t ksel = kk + HLI_TOPK_MARGIN;
     if (ksel > n - 1)
         ksel = n - 1;
-    for (int64_t q0 = 0; q0 < n; q0 += HLI_IVF_CHUNK) {
-        const int64_t nq = n - q0 < HLI_IVF_CHUNK ? n - q0 : HLI_IVF_CHUNK;
+    /* Query chunk: at most HLI_IVF_CHUNK queries and 256 MiB of heaps. */
+    int64_t chunk = ((int64_t)256 << 20) / (ksel * 12);
+    if (chunk > HLI_IVF_CHUNK)
+        chunk = HLI_IVF_CHUNK;
+    if (chunk < 1)
+        chunk = 1;
+    for (int64_t q0 = 0; q0 < n; q0 += chunk) {
+        const int64_t nq = n - q0 < chunk ? n - q0 : chunk;
         st = search_chunk(xn, d, q0, nq, probe, nprobe, cell_start, members, nlist, kk, ksel, nt, nbrs, sims, k,
                           ncand);
         if (st != HL_OK)

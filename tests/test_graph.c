@@ -290,6 +290,7 @@ START_TEST(test_bad_input)
     expect_err(hl_graph_build(x, 0, 3, &o, &g), HL_EINVAL, "n = 0");
     expect_err(hl_graph_build(x, 4, 0, &o, &g), HL_EINVAL, "d = 0");
     expect_err(hl_graph_build(x, (int64_t)1 << 62, 4, &o, &g), HL_ERANGE, "too large");
+    expect_err(hl_graph_build(x, (int64_t)1 << 40, 1, &o, &g), HL_ERANGE, "BLAS int range");
     o.k = 5;
     expect_err(hl_graph_build(x, 4, 3, &o, &g), HL_EINVAL, "k = 5");
     o.k = 2;

@@ -342,6 +342,8 @@ START_TEST(test_bad_input)
     /* 2^62 x 4 floats overflows: fails before touching x or allocating. */
     expect_err(hl_knn_search(x, (int64_t)1 << 62, 4, &o, nb, sm), HL_ERANGE, "too large");
     expect_err(hl_knn_search(x, 4, (int64_t)1 << 62, &o, nb, sm), HL_ERANGE, "too large");
+    /* Fits memory sizes but not a BLAS int: refused before reading x. */
+    expect_err(hl_knn_search(x, (int64_t)1 << 40, 1, &o, nb, sm), HL_ERANGE, "BLAS int range");
     o.method = 7;
     expect_err(hl_knn_search(x, n, d, &o, nb, sm), HL_EINVAL, "method = 7");
     o.method = HL_KNN_AUTO;
