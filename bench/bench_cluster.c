@@ -1,7 +1,7 @@
 /* End-to-end clustering at scale on synthetic data (bench/synth.h).
  *
  *   bench_cluster [--n 1000000] [--d 128] [--clusters 50000] [--alpha 1.5]
- *                 [--sigma 0.06] [--seed 1] [--k 10] [--score sim|snn|prob]
+ *                 [--sigma 0.035] [--super S] [--spread 0.7] [--seed 1] [--k 10] [--score sim|snn|prob]
  *                 [--tau T] [--levels L] [--method auto|exact|approx]
  *                 [--model M.hlm] [--threads T]
  *
@@ -27,8 +27,8 @@ static void log_cb(hl_log_level level, const char *msg, void *user)
 
 int main(int argc, char **argv)
 {
-    int64_t n = 1000000, d = 128, C = 50000, k = 10, seed = 1;
-    double alpha = 1.5, sigma = 0.06, tau = -1;
+    int64_t n = 1000000, d = 128, C = 50000, k = 10, seed = 1, S = 0;
+    double alpha = 1.5, sigma = 0.035, spread = 0.7, tau = -1;
     int32_t score = -1, levels = 0, threads = 0, method = HL_KNN_AUTO;
     const char *mpath = NULL;
     for (int i = 1; i < argc; i += 2) {
@@ -47,6 +47,10 @@ int main(int argc, char **argv)
             alpha = atof(v);
         else if (!strcmp(a, "--sigma"))
             sigma = atof(v);
+        else if (!strcmp(a, "--super"))
+            S = atoll(v);
+        else if (!strcmp(a, "--spread"))
+            spread = atof(v);
         else if (!strcmp(a, "--seed"))
             seed = atoll(v);
         else if (!strcmp(a, "--k"))
@@ -69,13 +73,14 @@ int main(int argc, char **argv)
         }
     }
     bench_print_machine();
-    printf("bench_cluster: n = %lld, d = %lld, clusters = %lld (Pareto alpha %.2f), sigma %.3f, seed %lld, k = %lld, "
-           "threads %d\n",
-           (long long)n, (long long)d, (long long)C, alpha, sigma, (long long)seed, (long long)k, (int)threads);
+    printf("bench_cluster: n = %lld, d = %lld, clusters = %lld (Pareto alpha %.2f), sigma %.3f, super-clusters %lld "
+           "(spread %.2f), seed %lld, k = %lld, threads %d\n",
+           (long long)n, (long long)d, (long long)C, alpha, sigma, (long long)S, spread, (long long)seed, (long long)k,
+           (int)threads);
     double t0 = bench_now();
     float *x;
     int64_t *y;
-    if (synth_clusters(n, d, C, alpha, sigma, (uint64_t)seed, &x, &y) != 0) {
+    if (synth_clusters(n, d, C, alpha, sigma, S, spread, (uint64_t)seed, &x, &y) != 0) {
         fprintf(stderr, "generator failed (out of memory or clusters > n)\n");
         return 1;
     }

@@ -30,9 +30,12 @@ static double synth_gauss(uint64_t *s)
 
 /* Generate: x (n*d floats) and labels (n), both malloc'ed; returns 0 or -1.
  * Cluster sizes: 1 + Pareto(alpha) shares of the rest (alpha ~ 1.5: a long tail
- * of small clusters and a few large ones).  Point = unit centre + sigma * N(0, I). */
-static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double sigma, uint64_t seed, float **x,
-                          int64_t **labels)
+ * of small clusters and a few large ones).  Point = unit centre + sigma * N(0, I).
+ * With S > 0 super-clusters, the centres themselves are grouped as real
+ * embeddings are (related classes lie close): centre = normalise(unit
+ * super-centre + spread * N(0, I/d)), the super-centre drawn uniformly. */
+static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double sigma, int64_t S, double spread,
+                          uint64_t seed, float **x, int64_t **labels)
 {
     uint64_t s = seed * 0x2545F4914F6CDD1Dull + 1;
     if (C < 1 || C > n)
@@ -71,16 +74,40 @@ static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double 
         (*labels)[i] = (*labels)[j];
         (*labels)[j] = tmp;
     }
+    float *sup = NULL;
+    if (S > 0) {
+        sup = malloc((size_t)(S * d) * sizeof(float));
+        if (!sup) {
+            free(w);
+            free(size);
+            free(cen);
+            free(*x);
+            free(*labels);
+            return -1;
+        }
+        for (int64_t c = 0; c < S; c++) {
+            double ss = 0;
+            for (int64_t t = 0; t < d; t++) {
+                double g = synth_gauss(&s);
+                sup[c * d + t] = (float)g;
+                ss += g * g;
+            }
+            for (int64_t t = 0; t < d; t++)
+                sup[c * d + t] = (float)(sup[c * d + t] / sqrt(ss));
+        }
+    }
     for (int64_t c = 0; c < C; c++) {
+        const float *sc = sup ? sup + (int64_t)(synth_next(&s) % (uint64_t)S) * d : NULL;
         double ss = 0;
         for (int64_t t = 0; t < d; t++) {
-            double g = synth_gauss(&s);
+            double g = sc ? sc[t] + spread * synth_gauss(&s) / sqrt((double)d) : synth_gauss(&s);
             cen[c * d + t] = (float)g;
             ss += g * g;
         }
         for (int64_t t = 0; t < d; t++)
             cen[c * d + t] = (float)(cen[c * d + t] / sqrt(ss));
     }
+    free(sup);
     for (int64_t i = 0; i < n; i++) {
         const float *cc = cen + (*labels)[i] * d;
         for (int64_t t = 0; t < d; t++)
