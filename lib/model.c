@@ -272,7 +272,7 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192
-#define HLI_EDGE_CHUNK 4096
+#define HLI_EDGE_CHUNK 1024
 
 /* Rows [i0, i1) of [x_i ; sum_j aff_ij x_j] (2d wide): the level-0 input
  * [x ; c ; agg x ; agg c] with c = x, whose weight is folded to 2d columns. */
@@ -383,9 +383,12 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     /* [A h | B h] in one GEMM; the biases are summed once */
     PQ = hli_alloc((size_t)n, (size_t)(2 * h2) * sizeof(float));
     wf = hli_alloc((size_t)(2 * h2), (size_t)ew * sizeof(float));
-    bias = hli_alloc((size_t)h2, sizeof(float));
+    bias = hli_alloc((size_t)(h2 * (1 + m->m)), sizeof(float)); /* bias, then E transposed */
     if (PQ == NULL || wf == NULL || bias == NULL)
         goto fail;
+    for (int64_t q = 0; rel && q < h2; q++)
+        for (int f = 0; f < m->m; f++)
+            bias[h2 + f * h2 + q] = hli_param(m, m->edge_w)[q * m->m + f];
     memcpy(wf, hli_param(m, m->src_w), (size_t)(h2 * ew) * sizeof(float));
     memcpy(wf + h2 * ew, hli_param(m, m->dst_w), (size_t)(h2 * ew) * sizeof(float));
     hli_gemm(0, 1, n, 2 * h2, ew, 1.0f, H, ew, wf, ew, 0.0f, PQ, 2 * h2);
@@ -437,7 +440,7 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
         while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
             i1++;
         const int64_t e0 = graph->offsets[i0], e1 = graph->offsets[i1];
-        hli_head_infer(m, G, gw, PQ, bias, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nt);
+        hli_head_infer(m, G, gw, PQ, bias, bias + h2, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nt);
         hli_head_density(graph->offsets, graph->sim, prob, i0, i1, dh);
         if (edge_prob)
             for (int64_t e = e0; e < e1; e++)
