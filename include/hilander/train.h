@@ -54,7 +54,7 @@ typedef struct hl_train_options {
     int32_t num_graphs;                       /**< pairs used from k_list/levels (default 3) */
     int64_t k_list[HL_TRAIN_MAX_GRAPHS];      /**< default 10, 5, 3 */
     int32_t levels[HL_TRAIN_MAX_GRAPHS];      /**< default 2, 3, 4 */
-    int32_t epochs;                           /**< 0 = automatic: about 200 SGD steps (docs/TRAINING.md) */
+    int32_t epochs;                           /**< 0 = automatic: about 100 SGD steps (docs/TRAINING.md) */
     int64_t batch_size;                       /**< centre nodes per batch (default 1024; SPEC reference 4096) */
     double lr;                                /**< initial learning rate (default 0.03; SPEC reference 0.01) */
     double lr_min;                            /**< cosine annealing floor (default 1e-5) */
