@@ -48,7 +48,7 @@ def main(argv):
         ax.plot(step, [float(r[3]) for r in rows], ":", color=color, label="%s: train edges" % tag)
     for j, (name, v) in enumerate(anchors):
         ax.axhline(v, color="k", lw=0.8, ls=["-.", (0, (1, 3)), "--"][j % 3])
-        ax.annotate(name, (0, v), xytext=(3, 2), textcoords="offset points", fontsize=8)
+        ax.text(0.01, v, " " + name, transform=ax.get_yaxis_transform(), fontsize=8, va="bottom")
     ax.set_xlabel("SGD step")
     ax.set_ylabel("link AUC")
     ax.set_title("Validation link AUC (classes held out from Omniglot train)")
