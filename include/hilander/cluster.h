@@ -43,7 +43,9 @@ typedef struct hl_clustering hl_clustering;
  * Cluster n feature vectors.
  * @param model  a trained model, or NULL for the unsupervised decode (score SIM or SNN)
  * @param truth  NULL normally; n ground-truth labels for an oracle run that
- *               decodes with the true links and densities (diagnostics)
+ *               decodes with the true links (score 1 if same label, else 0) and
+ *               ground-truth densities (diagnostics: the ceiling of the method);
+ *               the model and score are then ignored and tau defaults to 0.5
  * @param out    receives the result; release with hl_clustering_free()
  * @return HL_OK; HL_EINVAL (dimension mismatch with the model, tau outside [0,1],
  *         k >= n, NaN/zero rows, score PROB without a model); HL_ENOMEM; HL_ECANCELED
