@@ -272,7 +272,13 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192
-#define HLI_EDGE_CHUNK 1024
+/* Edges per head chunk.  Every chunk alternates OpenMP loops and BLAS GEMMs;
+ * idle OpenMP workers spin after each loop while OpenBLAS needs the cores
+ * (and vice versa), so small chunks cost far more on a busy machine:
+ * measured with 2 threads, rel_rank 64, load ~8: 1,024 edges 35 s (CPU 31 s),
+ * 4,096 17 s, 16,384 13 s (CPU 8.6 s, same as with GOMP_SPINCOUNT=0); with
+ * one thread the chunk size makes no difference (docs/perf-model.md). */
+#define HLI_EDGE_CHUNK 16384
 
 /* Rows [i0, i1) of [x_i ; sum_j aff_ij x_j] (2d wide): the level-0 input
  * [x ; c ; agg x ; agg c] with c = x, whose weight is folded to 2d columns. */
