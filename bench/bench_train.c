@@ -12,6 +12,7 @@
  *     --csv PATH --tag NAME append one line per evaluation to PATH (bench/plot_auc.py reads it):
  *                           tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds
  *     --wd X                weight decay
+ *     --std 0|1             standardise edge features during training (folded into the weights)
  *     --pooled              choose the checkpoint by the pooled validation AUC (default: level 0)
  *
  * Everything is chosen on the validation classes (held out from train_*);
@@ -51,9 +52,9 @@ static int on_progress(const hl_train_progress *p, void *user)
 
 static void on_log(hl_log_level level, const char *msg, void *user)
 {
-    (void)level;
     (void)user;
-    printf("log: %s\n", msg);
+    if (level <= HL_LOG_WARN || strncmp(msg, "training:", 9) == 0)
+        printf("log: %s\n", msg);
 }
 
 static int load(const char *dir, const char *split, float **x, int64_t **y, int64_t *n, int64_t *d)
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--tag")) csv_tag = v, i++;
         else if (!strcmp(a, "--wd")) o.weight_decay = atof(v), i++;
         else if (!strcmp(a, "--pooled")) o.checkpoint_metric = HL_CHECKPOINT_POOLED;
+        else if (!strcmp(a, "--std")) o.standardize_edge_features = atoi(v), i++;
         else {
             fprintf(stderr, "unknown option %s\n", a);
             return 2;
@@ -180,10 +182,10 @@ int main(int argc, char **argv)
     hl_set_log_callback(on_log, NULL, HL_LOG_INFO);
     bench_print_machine();
     printf("config: head %s feat 0x%x hidden %lld conv %d dropout %.2f | lr %g momentum %g batch %lld val %.2f "
-           "focal %d balance %d seed %llu\n",
+           "focal %d balance %d std %d seed %llu\n",
            cfg.link_head ? "relational" : "reference", cfg.edge_features, (long long)cfg.hidden, cfg.num_conv,
            (double)cfg.dropout, o.lr, o.momentum, (long long)o.batch_size, o.val_fraction, o.focal, o.balance,
-           (unsigned long long)o.seed);
+           (int)o.standardize_edge_features, (unsigned long long)o.seed);
     if (csv_path) {
         const int fresh = access(csv_path, F_OK) != 0;
         if ((csv = fopen(csv_path, "a")) == NULL) {

@@ -42,6 +42,7 @@ void hl_train_options_init(hl_train_options *opts)
     opts->seed = 1;
     opts->num_threads = 0;
     opts->checkpoint_metric = HL_CHECKPOINT_LEVEL0;
+    opts->standardize_edge_features = 0;
 }
 
 hl_status hl_train_options_check(const hl_train_options *o)
@@ -87,6 +88,9 @@ hl_status hl_train_options_check(const hl_train_options *o)
         return hli_error(HL_EINVAL, "train options: select_tau = %d must be 0 or 1", (int)o->select_tau);
     if (o->num_threads < 0)
         return hli_error(HL_EINVAL, "train options: num_threads = %d must be >= 0", (int)o->num_threads);
+    if (o->standardize_edge_features != 0 && o->standardize_edge_features != 1)
+        return hli_error(HL_EINVAL, "train options: standardize_edge_features = %d must be 0 or 1",
+                         (int)o->standardize_edge_features);
     if (o->checkpoint_metric != HL_CHECKPOINT_LEVEL0 && o->checkpoint_metric != HL_CHECKPOINT_POOLED)
         return hli_error(HL_EINVAL, "train options: checkpoint_metric = %d must be 0 (level 0) or 1 (pooled)",
                          (int)o->checkpoint_metric);
@@ -180,6 +184,11 @@ struct hl_trainer {
     float *val_x;            /* validation points (original features) for tau selection */
     int64_t *val_y;
     int64_t val_n;
+    float *all_x;            /* every labelled point (normalised), for the model-free snn tau */
+    int64_t *all_y;
+    int64_t all_n;
+    float *ef_mean, *ef_inv; /* edge-feature standardisation (m each), NULL when off */
+    int ran;
     hli_rng rng;
 };
 
@@ -203,6 +212,10 @@ void hl_trainer_free(hl_trainer *t)
     hli_batch_free(&t->train_eval);
     free(t->val_x);
     free(t->val_y);
+    free(t->all_x);
+    free(t->all_y);
+    free(t->ef_mean);
+    free(t->ef_inv);
     free(t);
 }
 
@@ -333,6 +346,41 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
         for (int64_t i = 0; i < ng; i++)
             t->perm[g][i] = i;
     }
+    /* edge features to zero mean, unit variance over the training edges
+     * (fixed-order double sums: thread-count independent) */
+    if (opts->standardize_edge_features && m > 0) {
+        t->ef_mean = hli_alloc((size_t)m, sizeof(float));
+        t->ef_inv = hli_alloc((size_t)m, sizeof(float));
+        if (!t->ef_mean || !t->ef_inv) {
+            st = hl_last_error_status();
+            goto fail;
+        }
+        for (int f = 0; f < m; f++) {
+            double s1 = 0.0, s2 = 0.0;
+            int64_t cnt = 0;
+            for (int g = 0; g < t->train.count; g++) {
+                const hli_tgraph *tg = &t->train.gr[g];
+                for (int64_t e = 0; e < tg->g->num_edges; e++) {
+                    const double v = tg->efeat[e * m + f];
+                    s1 += v;
+                    s2 += v * v;
+                }
+                cnt += tg->g->num_edges;
+            }
+            const double mu = cnt > 0 ? s1 / (double)cnt : 0.0;
+            const double var = cnt > 0 ? s2 / (double)cnt - mu * mu : 0.0;
+            t->ef_mean[f] = (float)mu;
+            t->ef_inv[f] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+        }
+        hli_tset *sets[2] = {&t->train, &t->val};
+        for (int q = 0; q < 2; q++)
+            for (int g = 0; g < sets[q]->count; g++) {
+                hli_tgraph *tg = &sets[q]->gr[g];
+                for (int64_t e = 0; e < tg->g->num_edges; e++)
+                    for (int f = 0; f < m; f++)
+                        tg->efeat[e * m + f] = (tg->efeat[e * m + f] - t->ef_mean[f]) * t->ef_inv[f];
+            }
+    }
     /* a fixed sample of training centre nodes for the training-edge AUC */
     {
         const hli_tgraph *g0 = &t->train.gr[0];
@@ -346,6 +394,16 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
             t->perm[0][i] = i;
     }
     memcpy(t->best, model->params, (size_t)model->num_params * sizeof(float));
+    if (t->has_val && opts->select_tau) {
+        if ((t->all_y = hli_alloc((size_t)n, sizeof(int64_t))) == NULL) {
+            st = hl_last_error_status();
+            goto fail;
+        }
+        memcpy(t->all_y, labels, (size_t)n * sizeof(int64_t));
+        t->all_x = xn; /* owned by the trainer from here */
+        t->all_n = n;
+        xn = NULL;
+    }
     free(xn);
     free(cls);
     free(tr_idx);
@@ -452,9 +510,12 @@ hl_status hli_trainer_val_anchor(const hl_trainer *t, uint32_t feature, double *
  * model, k = k_list[0], automatic level limit, early stop) with the given
  * score and tau; *f = mean of pairwise and BCubed F of the final labels,
  * *f0 the same for level 0 alone.  Returns 0 on failure (logged). */
-static int val_cluster(hl_trainer *t, int32_t score, float tau, int64_t *pred, hl_metrics *mt, double *f0,
-                       int32_t *levels)
+static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int64_t *pred, hl_metrics *mt,
+                       double *f0, int32_t *levels)
 {
+    const float *px = all ? t->all_x : t->val_x;
+    const int64_t *py = all ? t->all_y : t->val_y;
+    const int64_t pn = all ? t->all_n : t->val_n;
     hl_cluster_options co;
     hl_cluster_options_init(&co);
     co.k = t->opts.k_list[0];
@@ -462,14 +523,14 @@ static int val_cluster(hl_trainer *t, int32_t score, float tau, int64_t *pred, h
     co.score = score;
     co.num_threads = t->opts.num_threads;
     hl_clustering *cl = NULL;
-    if (hl_cluster(t->model, t->val_x, t->val_n, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
+    if (hl_cluster(t->model, px, pn, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
         hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
         return 0;
     }
     hl_metrics m0;
     mt->struct_size = m0.struct_size = sizeof *mt;
-    int ok = hl_clustering_labels(cl, 0, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, &m0) == HL_OK &&
-             hl_clustering_labels(cl, -1, pred) == HL_OK && hl_evaluate(t->val_y, pred, t->val_n, mt) == HL_OK;
+    int ok = hl_clustering_labels(cl, 0, pred) == HL_OK && hl_evaluate(py, pred, pn, &m0) == HL_OK &&
+             hl_clustering_labels(cl, -1, pred) == HL_OK && hl_evaluate(py, pred, pn, mt) == HL_OK;
     *f0 = ok ? 0.5 * (m0.pairwise_f + m0.bcubed_f) : 0.0;
     *levels = hl_clustering_num_levels(cl);
     hl_clustering_free(cl);
@@ -502,7 +563,7 @@ static void select_tau(hl_trainer *t)
             hl_metrics mt;
             double f0;
             int32_t levels;
-            if (!val_cluster(t, score, tau, pred, &mt, &f0, &levels))
+            if (!val_cluster(t, 0, score, tau, pred, &mt, &f0, &levels))
                 goto done;
             const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
             if (pass == 0 && f > best_prob) {
@@ -519,6 +580,36 @@ static void select_tau(hl_trainer *t)
             }
         }
     }
+    /* The snn score does not depend on the model, so when it wins, its tau is
+     * re-chosen on every labelled point (all training classes): a split with
+     * few classes has few confusable neighbours and biases tau towards
+     * merging (docs/QUALITY.md). */
+    if (best >= 0.0 && best_score == HL_SCORE_SNN && t->all_x != NULL && t->all_n > t->val_n) {
+        int64_t *pa = hli_alloc((size_t)t->all_n, sizeof(int64_t));
+        double best_all = -1.0;
+        float tau_all = best_tau;
+        for (int s = 0; pa != NULL && s < 10; s++) {
+            const float tau = 0.05f + 0.1f * (float)s;
+            hl_metrics mt;
+            double f0;
+            int32_t levels;
+            if (!val_cluster(t, 1, HL_SCORE_SNN, tau, pa, &mt, &f0, &levels))
+                break;
+            const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
+            if (f > best_all) {
+                best_all = f;
+                tau_all = tau;
+            }
+        }
+        free(pa);
+        if (best_all >= 0.0) {
+            hli_log(HL_LOG_INFO,
+                    "training: snn tau re-chosen on all %lld labelled points: %.2f (mean F %.4f; validation only: "
+                    "%.2f)",
+                    (long long)t->all_n, (double)tau_all, best_all, (double)best_tau);
+            best_tau = tau_all;
+        }
+    }
 done:
     free(pred);
     if (best >= 0.0) {
@@ -532,10 +623,32 @@ done:
     }
 }
 
+/* Fold the edge-feature standardisation into the edge weights:
+ * E (e - mu) * inv + e0 = (E inv) e + (e0 - (E inv) mu), so the model takes raw features. */
+void hli_fold_edge_standardization(hl_model *m, const float *mean, const float *inv)
+{
+    if (m == NULL || mean == NULL || inv == NULL || m->edge_w < 0)
+        return;
+    float *E = hli_param(m, m->edge_w), *b = hli_param(m, m->edge_b);
+    const int64_t h2 = m->t[m->edge_w].rows;
+    const int mf = m->m;
+    for (int64_t q = 0; q < h2; q++) {
+        double shift = 0.0;
+        for (int f = 0; f < mf; f++) {
+            E[q * mf + f] *= inv[f];
+            shift += (double)E[q * mf + f] * mean[f];
+        }
+        b[q] = (float)((double)b[q] - shift);
+    }
+}
+
 hl_status hl_trainer_run(hl_trainer *t)
 {
     if (t == NULL)
         return hli_error(HL_EINVAL, "hl_trainer_run: trainer is NULL");
+    if (t->ran)
+        return hli_error(HL_EINVAL, "hl_trainer_run: this trainer has already run (create a new one)");
+    t->ran = 1;
     hl_model *m = t->model;
     const hl_train_options *o = &t->opts;
     const int64_t np = m->num_params;
@@ -648,6 +761,7 @@ out:
     hli_batch_free(&b);
     if (t->has_val && best_auc >= 0.0)
         memcpy(m->params, t->best, (size_t)np * sizeof(float));
+    hli_fold_edge_standardization(m, t->ef_mean, t->ef_inv);
     if (st != HL_OK)
         return st;
     if (o->select_tau)

@@ -49,6 +49,11 @@ void hli_batch_free(hli_batch *b);
 /* SGD steps per epoch of a trainer (for step budgets in experiments). */
 int64_t hli_trainer_steps_per_epoch(const hl_trainer *t);
 
+/* Fold an edge-feature standardisation (features used as (e - mean) * inv
+ * during training) into the relational head's edge weights, so that the
+ * model gives the same output on raw features.  No-op without an edge head. */
+void hli_fold_edge_standardization(hl_model *m, const float *mean, const float *inv);
+
 /* Anchor for experiments: link AUC/AP of one edge feature (a single
  * hl_edge_feature bit) used directly as the score on the edges of the
  * validation classes' level-0 k_list[0] graph.  NaN without validation. */

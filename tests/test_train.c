@@ -37,6 +37,10 @@ START_TEST(test_options)
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "num_graphs"));
     ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_LEVEL0);
     b = o;
+    b.standardize_edge_features = 3;
+    ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "standardize_edge_features"));
+    b = o;
     b.checkpoint_metric = 2;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "checkpoint_metric"));
@@ -320,6 +324,64 @@ START_TEST(test_edge_features_naive)
 }
 END_TEST
 
+/* Folding the edge-feature standardisation into the weights: the folded
+ * model on raw features equals the unfolded one on standardised features. */
+START_TEST(test_fold_standardization)
+{
+    float *x;
+    int64_t *y;
+    make_data(5, 12, 8, 0.8, 11, &x, &y);
+    const int64_t n = 60, d = 8;
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = 6;
+    ko.method = HL_KNN_EXACT;
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hl_graph_build(xn, n, d, &ko, &g), HL_OK);
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    cfg.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN | HL_EDGE_FEAT_RANK_SRC;
+    hl_model *m = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 5, &m), HL_OK);
+    const int mf = 3;
+    const int64_t E = g->num_edges;
+    float *raw = malloc((size_t)E * mf * sizeof(float)), *stdz = malloc((size_t)E * mf * sizeof(float));
+    ck_assert_int_eq(hli_edge_features(g, cfg.edge_features, xn, d, 1, raw), HL_OK);
+    const float mean[3] = {0.7f, 0.4f, 0.5f}, inv[3] = {8.0f, 3.0f, 2.5f};
+    for (int64_t e = 0; e < E; e++)
+        for (int f = 0; f < mf; f++)
+            stdz[e * mf + f] = (raw[e * mf + f] - mean[f]) * inv[f];
+    hli_net_input in = {.n = n, .d = d, .offsets = g->offsets, .src = g->src, .sim = g->sim, .aff = g->aff,
+                        .x = xn, .c = NULL, .n_head = n, .efeat = stdz};
+    hli_net_cache c1, c2;
+    ck_assert_int_eq(hli_net_forward(m, &in, 1, 0, 0, &c1), HL_OK);
+    hli_fold_edge_standardization(m, mean, inv);
+    in.efeat = raw;
+    ck_assert_int_eq(hli_net_forward(m, &in, 1, 0, 0, &c2), HL_OK);
+    float *prob = malloc((size_t)E * sizeof(float));
+    ck_assert_int_eq(hl_model_predict(m, g, xn, NULL, n, d, 1, prob, NULL), HL_OK);
+    for (int64_t e = 0; e < E; e++) {
+        ck_assert_msg(fabsf(c1.prob[2 * e + 1] - c2.prob[2 * e + 1]) < 1e-5f, "edge %lld: %g vs %g", (long long)e,
+                      (double)c1.prob[2 * e + 1], (double)c2.prob[2 * e + 1]);
+        ck_assert(fabsf(c1.prob[2 * e + 1] - prob[e]) < 1e-4f); /* inference computes raw features itself */
+    }
+    hli_net_cache_free(&c1);
+    hli_net_cache_free(&c2);
+    free(prob);
+    free(raw);
+    free(stdz);
+    hl_model_free(m);
+    hl_graph_free(g);
+    free(xn);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* The forward pass on a batch subgraph equals the whole-graph forward on the
  * centre nodes' in-edges (the (num_conv+1)-hop neighbourhood suffices). */
 START_TEST(test_batch_subgraph_exact)
@@ -533,6 +595,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_auc_ap);
     tcase_add_test(tc, test_training_set);
     tcase_add_test(tc, test_edge_features_naive);
+    tcase_add_test(tc, test_fold_standardization);
     tcase_add_test(tc, test_batch_subgraph_exact);
     tcase_add_test(tc, test_train_learns_and_is_reproducible);
     tcase_add_test(tc, test_trainer_bad_input);

@@ -71,6 +71,10 @@ typedef struct hl_train_options {
     hl_train_progress_fn progress;            /**< may be NULL */
     void *progress_user;
     int32_t checkpoint_metric;                /**< an hl_checkpoint_metric (default HL_CHECKPOINT_LEVEL0) */
+    int32_t standardize_edge_features;        /**< 1: train the relational head on edge features scaled to zero
+                                                   mean and unit variance over the training edges, folded
+                                                   back into the edge weights at the end, so the model still
+                                                   takes raw features (default: see docs/TRAINING.md) */
 } hl_train_options;
 
 /** Fill @p opts with defaults. */
@@ -94,6 +98,7 @@ HL_API hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts
 /**
  * Run the whole schedule, calling the progress callback.  On return the model
  * holds the best checkpoint by validation (the last one without validation).
+ * A trainer runs once (HL_EINVAL on a second call).
  * @return HL_OK, HL_ECANCELED (callback stopped; model still valid), HL_ENOMEM
  */
 HL_API hl_status hl_trainer_run(hl_trainer *trainer);
