@@ -441,12 +441,18 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     for (int64_t i = 0; i < n; i++)
         for (int64_t e = graph->offsets[i]; e < graph->offsets[i + 1]; e++)
             dst[e] = i;
+    /* The relational head alternates three OpenMP loops and two GEMMs per
+     * chunk; with the loops on the team, idle OpenMP workers spin while
+     * OpenBLAS needs the cores.  Measured on 2 idle cores (docs/perf-model.md):
+     * loops serial 3.7 s vs parallel 4.9 s at rel_rank 64, while the
+     * reference head (one GEMM per chunk) is faster with parallel loops. */
+    const int nth = rel ? 1 : nt;
     for (int64_t i0 = 0; i0 < n;) {
         int64_t i1 = i0;
         while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
             i1++;
         const int64_t e0 = graph->offsets[i0], e1 = graph->offsets[i1];
-        hli_head_infer(m, G, gw, PQ, bias, bias + h2, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nt);
+        hli_head_infer(m, G, gw, PQ, bias, bias + h2, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nth);
         hli_head_density(graph->offsets, graph->sim, prob, i0, i1, dh);
         if (edge_prob)
             for (int64_t e = e0; e < e1; e++)
