@@ -288,8 +288,23 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         goto done;
     }
     c->n = n;
-    if ((st = hli_level_init(&lv, x0, n, d, truth)) != HL_OK)
+    /* Level 0 (as hli_level_init would make it, but borrowing the normalised
+     * features for both x and c instead of two n*d copies; the borrow is
+     * undone before the level is freed). */
+    lv.x = lv.c = x0;
+    lv.n = lv.n_points = n;
+    lv.d = d;
+    lv.node_of_point = hli_alloc((size_t)n, sizeof(int64_t));
+    if (truth != NULL)
+        lv.label = hli_alloc((size_t)n, sizeof(int64_t));
+    if (lv.node_of_point == NULL || (truth != NULL && lv.label == NULL)) {
+        st = hl_last_error_status();
         goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        lv.node_of_point[i] = i;
+    if (truth != NULL)
+        memcpy(lv.label, truth, (size_t)n * sizeof(int64_t));
 
     hl_knn_options ko;
     hl_knn_options_init(&ko);
@@ -347,6 +362,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         free(peak);
         sc = dens = NULL;
         peak = NULL;
+        if (lv.x == x0)
+            lv.x = lv.c = NULL;
         hli_level_free(&lv);
         lv = nlv;
         memset(&nlv, 0, sizeof(nlv));
@@ -371,6 +388,8 @@ done:
     free(sc);
     free(dens);
     free(peak);
+    if (lv.x == x0)
+        lv.x = lv.c = NULL;
     hli_level_free(&lv);
     hli_level_free(&nlv);
     free(x0);
