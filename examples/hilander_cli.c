@@ -329,7 +329,10 @@ static int train_progress(const hl_train_progress *p, void *user)
              (int)p->epoch + 1, p->loss);
     if (!isnan(p->val_auc)) {
         size_t l = strlen(extra);
-        snprintf(extra + l, sizeof extra - l, " val_auc %.4f (best %.4f)", p->val_auc, p->best_val_auc);
+        /* best_val_auc follows the checkpoint metric (by default the level-0
+         * validation AUC), so print that metric beside the pooled one. */
+        snprintf(extra + l, sizeof extra - l, " val_auc %.4f level0 %.4f (best %.4f)", p->val_auc,
+                 p->val_level0_auc, p->best_val_auc);
     }
     double frac = p->total_steps > 0 ? (double)p->step / (double)p->total_steps : 0.0;
     if (g_tty) {
