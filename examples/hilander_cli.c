@@ -499,7 +499,7 @@ static const char *CLUSTER_HELP =
     "density, tau and score defaulting to the values stored in the model.\n"
     "Without a model: the unsupervised decode, score snn (shared-neighbour\n"
     "fraction, tau 0.45) or sim (cosine, tau 0.875), one level by default.\n"
-    "--levels 0 = automatic (10 with a model, 1 without).\n"
+    "--levels 0 = automatic (1; 10 with --oracle).\n"
     "Writes the final labels (int64, N) to L.npy and, with --hierarchy-out, the\n"
     "labels after every level (int64, levels x N).  With --truth Y.npy it prints\n"
     "per level the nodes, edges added, clusters and pairwise precision/recall\n"

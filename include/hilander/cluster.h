@@ -23,9 +23,10 @@ typedef struct hl_cluster_options {
                                  SNN 0.45, chosen on Omniglot train (default -1) */
     int32_t score;          /**< an hl_score; -1 = the model's stored default, SNN without a
                                  model (default -1) */
-    int32_t max_levels;     /**< level limit; 0 = automatic (the default): 10 with a model or
-                                 truth (SPEC 5), 1 for the unsupervised scores SIM/SNN, whose
-                                 upper levels over-merge (docs/perf-cluster.md) */
+    int32_t max_levels;     /**< level limit; 0 = automatic (the default): 10 for the oracle
+                                 (truth given, SPEC 5); 1 for a model's score and for the
+                                 unsupervised SIM/SNN, whose upper levels over-merge on classes
+                                 held out from training (docs/QUALITY.md) */
     int32_t early_stop;     /**< 1: stop when edges_added(prev)/edges_added(this) < k-1 (default 1) */
     int32_t knn_method;     /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;    /**< 0 = all available; results never depend on it */
