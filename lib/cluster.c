@@ -10,6 +10,7 @@
  * that component map. */
 #define _POSIX_C_SOURCE 200809L
 #include "hierarchy.h"
+#include "knn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -323,7 +324,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         if (lv.n <= opts->k)
             break; /* too few nodes for a k-NN graph */
         double t0 = now_s();
-        if ((st = hl_graph_build(lv.x, lv.n, d, &ko, &g)) != HL_OK)
+        /* lv.x is already normalised (level 0: x0; above: peaks' rows of x0). */
+        if ((st = hli_graph_build_normalized(lv.x, lv.n, d, &ko, &g)) != HL_OK)
             goto done;
         double t1 = now_s();
         size_t ne = (size_t)(g->num_edges > 0 ? g->num_edges : 1);

@@ -2,6 +2,7 @@
 #include "train_internal.h"
 
 #include "hierarchy.h"
+#include "knn_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,8 @@ static hl_status tgraph_from_level(const hli_level *lv, int64_t k, int level, ui
     ko.k = k;
     ko.method = HL_KNN_EXACT;
     ko.num_threads = nt;
-    hl_status st = hl_graph_build(lv->x, n, d, &ko, &t->g);
+    /* Level features are normalised already (hli_level_init / hli_level_next). */
+    hl_status st = hli_graph_build_normalized(lv->x, n, d, &ko, &t->g);
     if (st != HL_OK)
         return st;
     t->n = n;
