@@ -141,6 +141,86 @@ void hli_head_forward(const hl_model *m, const float *G, int64_t gw, const float
     }
 }
 
+/* Inference helpers: the per-edge loops written with 4-wide vector types
+ * (GCC/clang vector extensions; the compiler does not if-convert the
+ * PReLU select by itself) -- same operations in the same order as the
+ * training forward pass, so the results equal it exactly. */
+typedef float hli_v4f __attribute__((vector_size(16)));
+typedef int32_t hli_v4i __attribute__((vector_size(16)));
+
+static inline hli_v4f v4_load(const float *p)
+{
+    hli_v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v4_store(float *p, hli_v4f v) { memcpy(p, &v, sizeof v); }
+
+/* x > 0 ? x : a * x, elementwise */
+static inline hli_v4f v4_prelu(hli_v4f x, hli_v4f a)
+{
+    const hli_v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const hli_v4i pos = x > zero;
+    const hli_v4i r = ((hli_v4i)x & pos) | ((hli_v4i)(a * x) & ~pos);
+    return (hli_v4f)r;
+}
+
+static void infer_gather(const float *restrict pj, const float *restrict qi, const float *restrict bias,
+                         const float *restrict s1, int prelu_now, float *restrict ze, int64_t h2)
+{
+    const int64_t h4 = h2 - h2 % 4;
+    for (int64_t q = 0; q < h4; q += 4) {
+        hli_v4f t = v4_load(pj + q) + v4_load(qi + q) + v4_load(bias + q);
+        if (prelu_now)
+            t = v4_prelu(t, v4_load(s1 + q));
+        v4_store(ze + q, t);
+    }
+    for (int64_t q = h4; q < h2; q++) {
+        const float t = pj[q] + qi[q] + bias[q];
+        ze[q] = prelu_now ? prelu(t, s1[q]) : t;
+    }
+}
+
+static void infer_prelu(float *restrict ze, const float *restrict s1, int64_t h2)
+{
+    const int64_t h4 = h2 - h2 % 4;
+    for (int64_t q = 0; q < h4; q += 4)
+        v4_store(ze + q, v4_prelu(v4_load(ze + q), v4_load(s1 + q)));
+    for (int64_t q = h4; q < h2; q++)
+        ze[q] = prelu(ze[q], s1[q]);
+}
+
+/* PReLU2(v + b1), L2 and the softmax of one edge: 8 interleaved partial
+ * sums (vectorisable, fixed order, thread-independent). */
+static void infer_l2(const float *restrict ve, const float *restrict b1, const float *restrict s2,
+                     const float *restrict W2, const float *restrict b2, int64_t h2, float *restrict pr)
+{
+    const int64_t h8 = h2 - h2 % 8;
+    hli_v4f s0a = {0}, s0b = {0}, s1a = {0}, s1b = {0}; /* partial sums t = 0..3, 4..7 */
+    for (int64_t q = 0; q < h8; q += 8) {
+        const hli_v4f ua = v4_prelu(v4_load(ve + q) + v4_load(b1 + q), v4_load(s2 + q));
+        const hli_v4f ub = v4_prelu(v4_load(ve + q + 4) + v4_load(b1 + q + 4), v4_load(s2 + q + 4));
+        s0a += v4_load(W2 + q) * ua;
+        s0b += v4_load(W2 + q + 4) * ub;
+        s1a += v4_load(W2 + h2 + q) * ua;
+        s1b += v4_load(W2 + h2 + q + 4) * ub;
+    }
+    float l0 = b2[0], l1 = b2[1];
+    for (int64_t q = h8; q < h2; q++) {
+        const float u = prelu(ve[q] + b1[q], s2[q]);
+        l0 += W2[q] * u;
+        l1 += W2[h2 + q] * u;
+    }
+    l0 += ((s0a[0] + s0a[1]) + (s0a[2] + s0a[3])) + ((s0b[0] + s0b[1]) + (s0b[2] + s0b[3]));
+    l1 += ((s1a[0] + s1a[1]) + (s1a[2] + s1a[3])) + ((s1b[0] + s1b[1]) + (s1b[2] + s1b[3]));
+    const float mx = l0 > l1 ? l0 : l1;
+    const float a0 = expf(l0 - mx), a1 = expf(l1 - mx);
+    const float s = a0 + a1;
+    pr[0] = a0 / s;
+    pr[1] = a1 / s;
+}
+
 void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *PQ, const float *bias,
                     const float *WEt, const int64_t *src, const int64_t *dst, const float *efeat, int64_t e0,
                     int64_t e1, float *hh, float *z, float *v, float *prob, int nt)
@@ -155,10 +235,8 @@ void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t e = 0; e < ne; e++) {
         const int64_t i = dst[e0 + e], j = src[e0 + e];
-        const float *pj = PQ + j * 2 * h2, *qi = PQ + i * 2 * h2 + h2;
         float *ze = z + e * h2;
-        for (int64_t q = 0; q < h2; q++)
-            ze[q] = pj[q] + qi[q] + bias[q];
+        infer_gather(PQ + j * 2 * h2, PQ + i * 2 * h2 + h2, bias, s1, !rel, ze, h2);
         if (rel) {
             const float *fe = efeat + (e0 + e) * mf;
             for (int64_t f = 0; f < mf; f++) {
@@ -170,49 +248,20 @@ void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *
             float *o = hh + e * gw;
             for (int64_t q = 0; q < gw; q++)
                 o[q] = gi[q] * gj[q];
-        } else {
-            for (int64_t q = 0; q < h2; q++)
-                ze[q] = prelu(ze[q], s1[q]);
         }
     }
     if (rel) {
         hli_gemm(0, 1, ne, h2, gw, 1.0f, hh, gw, hli_param(m, m->rel_w), gw, 1.0f, z, h2);
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t e = 0; e < ne; e++) {
-            float *ze = z + e * h2;
-            for (int64_t q = 0; q < h2; q++)
-                ze[q] = prelu(ze[q], s1[q]);
-        }
+        for (int64_t e = 0; e < ne; e++)
+            infer_prelu(z + e * h2, s1, h2);
     }
     hli_gemm(0, 1, ne, h2, h2, 1.0f, z, h2, hli_param(m, m->l1_w), h2, 0.0f, v, h2);
     const float *b1 = hli_param(m, m->l1_b), *s2 = hli_param(m, m->prelu2);
     const float *W2 = hli_param(m, m->l2_w), *b2 = hli_param(m, m->l2_b);
-    const int64_t h8 = h2 - h2 % 8;
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t e = 0; e < ne; e++) {
-        const float *ve = v + e * h2;
-        /* 8 interleaved partial sums (vectorisable, fixed order) */
-        float s0[8] = {0}, s1v[8] = {0};
-        for (int64_t q = 0; q < h8; q += 8)
-            for (int t = 0; t < 8; t++) {
-                const float u = prelu(ve[q + t] + b1[q + t], s2[q + t]);
-                s0[t] += W2[q + t] * u;
-                s1v[t] += W2[h2 + q + t] * u;
-            }
-        float l0 = b2[0], l1 = b2[1];
-        for (int64_t q = h8; q < h2; q++) {
-            const float u = prelu(ve[q] + b1[q], s2[q]);
-            l0 += W2[q] * u;
-            l1 += W2[h2 + q] * u;
-        }
-        l0 += ((s0[0] + s0[1]) + (s0[2] + s0[3])) + ((s0[4] + s0[5]) + (s0[6] + s0[7]));
-        l1 += ((s1v[0] + s1v[1]) + (s1v[2] + s1v[3])) + ((s1v[4] + s1v[5]) + (s1v[6] + s1v[7]));
-        const float mx = l0 > l1 ? l0 : l1;
-        const float a0 = expf(l0 - mx), a1 = expf(l1 - mx);
-        const float s = a0 + a1;
-        prob[2 * e] = a0 / s;
-        prob[2 * e + 1] = a1 / s;
-    }
+    for (int64_t e = 0; e < ne; e++)
+        infer_l2(v + e * h2, b1, s2, W2, b2, h2, prob + 2 * e);
 }
 
 void hli_head_density(const int64_t *offsets, const float *sim, const float *prob, int64_t i0, int64_t i1,
