@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     if (load(dir, "train", &x, &y, &n, &d) != 0)
         return 1;
     cfg.feature_dim = d;
-    hl_set_log_callback(on_log, NULL, HL_LOG_INFO);
+    hl_set_log_callback(on_log, NULL, getenv("BENCH_DEBUG") ? HL_LOG_DEBUG : HL_LOG_INFO);
     bench_print_machine();
     printf("config: head %s feat 0x%x hidden %lld conv %d dropout %.2f | lr %g momentum %g batch %lld val %.2f "
            "focal %d balance %d std %d seed %llu\n",
