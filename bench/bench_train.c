@@ -164,6 +164,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--tag")) csv_tag = v, i++;
         else if (!strcmp(a, "--wd")) o.weight_decay = atof(v), i++;
         else if (!strcmp(a, "--pooled")) o.checkpoint_metric = HL_CHECKPOINT_POOLED;
+        else if (!strcmp(a, "--ckcluster")) o.checkpoint_metric = HL_CHECKPOINT_CLUSTER;
         else if (!strcmp(a, "--std")) o.standardize_edge_features = atoi(v), i++;
         else {
             fprintf(stderr, "unknown option %s\n", a);

@@ -329,10 +329,14 @@ static int train_progress(const hl_train_progress *p, void *user)
              (int)p->epoch + 1, p->loss);
     if (!isnan(p->val_auc)) {
         size_t l = strlen(extra);
-        /* best_val_auc follows the checkpoint metric (by default the level-0
-         * validation AUC), so print that metric beside the pooled one. */
-        snprintf(extra + l, sizeof extra - l, " val_auc %.4f level0 %.4f (best %.4f)", p->val_auc,
-                 p->val_level0_auc, p->best_val_auc);
+        /* best_val_auc follows the checkpoint metric (by default the
+         * validation clustering's mean F), printed beside the link AUCs. */
+        snprintf(extra + l, sizeof extra - l, " val_auc %.4f level0 %.4f", p->val_auc, p->val_level0_auc);
+        l = strlen(extra);
+        if (!isnan(p->val_cluster_f))
+            snprintf(extra + l, sizeof extra - l, " val_F %.4f (best %.4f)", p->val_cluster_f, p->best_val_auc);
+        else
+            snprintf(extra + l, sizeof extra - l, " (best %.4f)", p->best_val_auc);
     }
     double frac = p->total_steps > 0 ? (double)p->step / (double)p->total_steps : 0.0;
     if (g_tty) {

@@ -41,7 +41,7 @@ void hl_train_options_init(hl_train_options *opts)
     opts->select_tau = 1;
     opts->seed = 1;
     opts->num_threads = 0;
-    opts->checkpoint_metric = HL_CHECKPOINT_LEVEL0;
+    opts->checkpoint_metric = HL_CHECKPOINT_CLUSTER;
     opts->standardize_edge_features = 0;
 }
 
@@ -91,8 +91,10 @@ hl_status hl_train_options_check(const hl_train_options *o)
     if (o->standardize_edge_features != 0 && o->standardize_edge_features != 1)
         return hli_error(HL_EINVAL, "train options: standardize_edge_features = %d must be 0 or 1",
                          (int)o->standardize_edge_features);
-    if (o->checkpoint_metric != HL_CHECKPOINT_LEVEL0 && o->checkpoint_metric != HL_CHECKPOINT_POOLED)
-        return hli_error(HL_EINVAL, "train options: checkpoint_metric = %d must be 0 (level 0) or 1 (pooled)",
+    if (o->checkpoint_metric < HL_CHECKPOINT_LEVEL0 || o->checkpoint_metric > HL_CHECKPOINT_CLUSTER)
+        return hli_error(HL_EINVAL,
+                         "train options: checkpoint_metric = %d must be 0 (level-0 AUC), 1 (pooled AUC) or 2 "
+                         "(validation clustering)",
                          (int)o->checkpoint_metric);
     return HL_OK;
 }
@@ -551,6 +553,49 @@ static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int64_t
  * the flat top of the F curve the tau that merges less transfers better
  * (measured on class splits of the training data, docs/QUALITY.md). */
 #define HLI_TAU_SLACK 0.01
+#define HLI_TAU_STEPS 39
+static float grid_tau(int32_t score, int s)
+{
+    return score == HL_SCORE_PROB ? 0.025f * (float)(s + 1) : 0.05f + 0.1f * (float)s;
+}
+
+/* Cluster the validation classes at every tau of @p score's grid; *top = the
+ * best mean F, returns the index picked (largest tau within HLI_TAU_SLACK of
+ * *top), -1 on failure.  fs/f0s/lvs/mts: one entry per grid point. */
+static int tau_curve(hl_trainer *t, int32_t score, int64_t *pred, double *fs, double *f0s, int32_t *lvs,
+                     hl_metrics *mts, double *top)
+{
+    const int steps = score == HL_SCORE_PROB ? HLI_TAU_STEPS : 10;
+    *top = -1.0;
+    for (int s = 0; s < steps; s++) {
+        const float tau = grid_tau(score, s);
+        if (!val_cluster(t, 0, score, tau, pred, &mts[s], &f0s[s], &lvs[s]))
+            return -1;
+        fs[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
+        hli_log(HL_LOG_DEBUG, "training: validation clustering, score %s, tau %.3f: mean F %.4f",
+                score == HL_SCORE_PROB ? "prob" : "snn", (double)tau, fs[s]);
+        *top = fs[s] > *top ? fs[s] : *top;
+    }
+    int pick = 0;
+    for (int s = 0; s < steps; s++)
+        if (fs[s] >= *top - HLI_TAU_SLACK)
+            pick = s;
+    return pick;
+}
+
+/* Checkpoint metric HL_CHECKPOINT_CLUSTER: the best mean F of clustering the
+ * validation classes with the model's probability.  NaN on failure. */
+static double val_cluster_f(hl_trainer *t)
+{
+    double fs[HLI_TAU_STEPS], f0s[HLI_TAU_STEPS], top = NAN;
+    int32_t lvs[HLI_TAU_STEPS];
+    hl_metrics mts[HLI_TAU_STEPS];
+    int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
+    if (pred == NULL || tau_curve(t, HL_SCORE_PROB, pred, fs, f0s, lvs, mts, &top) < 0)
+        top = NAN;
+    free(pred);
+    return top;
+}
 static void select_tau(hl_trainer *t)
 {
     if (!t->has_val || t->val_n < 2)
@@ -560,31 +605,19 @@ static void select_tau(hl_trainer *t)
     int32_t best_score = HL_SCORE_PROB, best_levels = 0;
     hl_metrics best_mt;
     memset(&best_mt, 0, sizeof best_mt);
-    enum { NPROB = 39, NSNN = 10 };
-    double fs[NPROB], f0s[NPROB];
-    int32_t lvs[NPROB];
-    hl_metrics mts[NPROB];
+    double fs[HLI_TAU_STEPS], f0s[HLI_TAU_STEPS];
+    int32_t lvs[HLI_TAU_STEPS];
+    hl_metrics mts[HLI_TAU_STEPS];
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
     if (pred == NULL)
         return;
     for (int pass = 0; pass < 2; pass++) {
         const int32_t score = pass == 0 ? HL_SCORE_PROB : HL_SCORE_SNN;
-        const int steps = pass == 0 ? NPROB : NSNN;
-        double top = -1.0;
-        for (int s = 0; s < steps; s++) {
-            const float tau = pass == 0 ? 0.025f * (float)(s + 1) : 0.05f + 0.1f * (float)s;
-            if (!val_cluster(t, 0, score, tau, pred, &mts[s], &f0s[s], &lvs[s]))
-                goto done;
-            fs[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
-            hli_log(HL_LOG_DEBUG, "training: validation clustering, score %s, tau %.3f: mean F %.4f",
-                    pass == 0 ? "prob" : "snn", (double)tau, fs[s]);
-            top = fs[s] > top ? fs[s] : top;
-        }
-        int pick = 0;
-        for (int s = 0; s < steps; s++)
-            if (fs[s] >= top - HLI_TAU_SLACK)
-                pick = s;
-        const float tau = pass == 0 ? 0.025f * (float)(pick + 1) : 0.05f + 0.1f * (float)pick;
+        double top;
+        const int pick = tau_curve(t, score, pred, fs, f0s, lvs, mts, &top);
+        if (pick < 0)
+            goto done;
+        const float tau = grid_tau(score, pick);
         if (pass == 0) {
             best_prob = fs[pick];
             best_prob_tau = tau;
@@ -747,6 +780,7 @@ hl_status hl_trainer_run(hl_trainer *t)
             pr.loss_link = llink;
             pr.lr = lr;
             pr.train_auc = pr.train_ap = pr.val_auc = pr.val_ap = pr.val_level0_auc = pr.val_level0_ap = NAN;
+            pr.val_cluster_f = NAN;
             const int last = step == t->total_steps;
             if ((o->eval_every > 0 && step % o->eval_every == 0) || last) {
                 if ((st = eval_batch(m, &t->train_eval, t->nt, &pr.train_auc, &pr.train_ap)) != HL_OK)
@@ -757,9 +791,13 @@ hl_status hl_trainer_run(hl_trainer *t)
                         goto out;
                     /* checkpoint by the level-0 k_list[0] graph: the graph a clustering
                      * starts from and the one the test link AUC is measured on */
-                    const double sel = o->checkpoint_metric == HL_CHECKPOINT_POOLED || isnan(pr.val_level0_auc)
-                                           ? pr.val_auc
-                                           : pr.val_level0_auc;
+                    double sel = o->checkpoint_metric == HL_CHECKPOINT_POOLED || isnan(pr.val_level0_auc)
+                                     ? pr.val_auc
+                                     : pr.val_level0_auc;
+                    if (o->checkpoint_metric == HL_CHECKPOINT_CLUSTER) {
+                        pr.val_cluster_f = val_cluster_f(t);
+                        sel = isnan(pr.val_cluster_f) ? sel : pr.val_cluster_f;
+                    }
                     if (sel > best_auc) {
                         best_auc = sel;
                         memcpy(t->best, m->params, (size_t)np * sizeof(float));

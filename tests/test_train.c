@@ -35,13 +35,13 @@ START_TEST(test_options)
     b.num_graphs = 9;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "num_graphs"));
-    ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_LEVEL0);
+    ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_CLUSTER);
     b = o;
     b.standardize_edge_features = 3;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "standardize_edge_features"));
     b = o;
-    b.checkpoint_metric = 2;
+    b.checkpoint_metric = 3;
     ck_assert_int_eq(hl_train_options_check(&b), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "checkpoint_metric"));
     b = o;
@@ -474,13 +474,15 @@ static int on_progress(const hl_train_progress *p, void *user)
     ck_assert(isfinite(p->loss) && p->loss >= 0);
     ck_assert(p->lr > 0);
     if (!isnan(p->val_auc)) {
-        /* the checkpoint follows the level-0 graph's AUC, measured with the pooled one */
+        /* the checkpoint follows the validation clustering (the default
+         * metric), measured with the level-0 and pooled AUCs */
         ck_assert(!isnan(p->val_level0_auc) && !isnan(p->val_level0_ap));
         ck_assert(p->val_level0_auc >= 0.0 && p->val_level0_auc <= 1.0);
+        ck_assert(p->val_cluster_f >= 0.0 && p->val_cluster_f <= 1.0);
         if (s->evals++ == 0)
-            s->first_val = p->val_level0_auc;
+            s->first_val = p->val_cluster_f;
         s->best = p->best_val_auc;
-        ck_assert(p->best_val_auc >= p->val_level0_auc);
+        ck_assert(p->best_val_auc >= p->val_cluster_f);
     } else {
         ck_assert(isnan(p->val_level0_auc));
     }
@@ -524,7 +526,7 @@ START_TEST(test_train_learns_and_is_reproducible)
     ck_assert_int_eq(a.calls, b.calls);
     ck_assert_int_gt(a.evals, 2);
     /* validation AUC improved over the first evaluation, and is good */
-    ck_assert_msg(a.best > 0.8, "best validation AUC %.4f", a.best);
+    ck_assert_msg(a.best > 0.8, "best validation clustering F %.4f", a.best);
     ck_assert(a.best >= a.first_val);
     /* same seed and threads: bit-identical parameters */
     ck_assert_mem_eq(m1->params, m2->params, (size_t)m1->num_params * sizeof(float));

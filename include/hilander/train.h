@@ -37,15 +37,19 @@ typedef struct hl_train_progress {
     double val_level0_auc;  /**< link AUC on the level-0 graph of the validation classes built with
                                  k_list[0] (the graph a clustering starts from), NaN if not measured now */
     double val_level0_ap;
+    double val_cluster_f;   /**< with HL_CHECKPOINT_CLUSTER: mean of pairwise and BCubed F of clustering the
+                                 validation classes (best tau), NaN if not measured now */
 } hl_train_progress;
 
 /** Return non-zero to stop training (the best checkpoint so far is kept). */
 typedef int (*hl_train_progress_fn)(const hl_train_progress *progress, void *user);
 
-/** Which validation link AUC chooses the checkpoint kept (appended to, never renumbered). */
+/** Which validation measure chooses the checkpoint kept (appended to, never renumbered). */
 typedef enum hl_checkpoint_metric {
-    HL_CHECKPOINT_LEVEL0 = 0,  /**< the level-0 graph of the validation classes built with k_list[0] */
-    HL_CHECKPOINT_POOLED = 1   /**< all edges of all multi-level validation graphs */
+    HL_CHECKPOINT_LEVEL0 = 0,  /**< link AUC on the level-0 graph of the validation classes built with k_list[0] */
+    HL_CHECKPOINT_POOLED = 1,  /**< link AUC on all edges of all multi-level validation graphs */
+    HL_CHECKPOINT_CLUSTER = 2  /**< clustering the validation classes as `hilander cluster` does with the
+                                    model's probability: the best mean of pairwise and BCubed F over tau */
 } hl_checkpoint_metric;
 
 /** Training options.  Always call hl_train_options_init() first. */
@@ -70,7 +74,7 @@ typedef struct hl_train_options {
     int32_t num_threads;                      /**< 0 = all available */
     hl_train_progress_fn progress;            /**< may be NULL */
     void *progress_user;
-    int32_t checkpoint_metric;                /**< an hl_checkpoint_metric (default HL_CHECKPOINT_LEVEL0) */
+    int32_t checkpoint_metric;                /**< an hl_checkpoint_metric (default HL_CHECKPOINT_CLUSTER) */
     int32_t standardize_edge_features;        /**< 1: train the relational head on edge features scaled to zero
                                                    mean and unit variance over the training edges, folded
                                                    back into the edge weights at the end, so the model still
