@@ -166,8 +166,15 @@ static inline hli_v4f v4_prelu(hli_v4f x, hli_v4f a)
     return (hli_v4f)r;
 }
 
+/* edges ahead whose A h_j row the gather prefetches (16 floats a line) */
+#define HLI_GATHER_PREFETCH 8
+
+/* ze = [PReLU1](pj + qi + bias); ve = b1 (the L1 GEMM then adds z W1^T
+ * with beta = 1: b1 + sum equals sum + b1 exactly, and OpenBLAS skips its
+ * separate pass zeroing C) */
 static void infer_gather(const float *restrict pj, const float *restrict qi, const float *restrict bias,
-                         const float *restrict s1, int prelu_now, float *restrict ze, int64_t h2)
+                         const float *restrict s1, int prelu_now, float *restrict ze, const float *restrict b1,
+                         float *restrict ve, int64_t h2)
 {
     const int64_t h4 = h2 - h2 % 4;
     for (int64_t q = 0; q < h4; q += 4) {
@@ -180,6 +187,7 @@ static void infer_gather(const float *restrict pj, const float *restrict qi, con
         const float t = pj[q] + qi[q] + bias[q];
         ze[q] = prelu_now ? prelu(t, s1[q]) : t;
     }
+    memcpy(ve, b1, (size_t)h2 * sizeof(float));
 }
 
 static void infer_prelu(float *restrict ze, const float *restrict s1, int64_t h2)
@@ -193,14 +201,14 @@ static void infer_prelu(float *restrict ze, const float *restrict s1, int64_t h2
 
 /* PReLU2(v + b1), L2 and the softmax of one edge: 8 interleaved partial
  * sums (vectorisable, fixed order, thread-independent). */
-static void infer_l2(const float *restrict ve, const float *restrict b1, const float *restrict s2,
+static void infer_l2(const float *restrict ve, const float *restrict s2,
                      const float *restrict W2, const float *restrict b2, int64_t h2, float *restrict pr)
 {
     const int64_t h8 = h2 - h2 % 8;
     hli_v4f s0a = {0}, s0b = {0}, s1a = {0}, s1b = {0}; /* partial sums t = 0..3, 4..7 */
     for (int64_t q = 0; q < h8; q += 8) {
-        const hli_v4f ua = v4_prelu(v4_load(ve + q) + v4_load(b1 + q), v4_load(s2 + q));
-        const hli_v4f ub = v4_prelu(v4_load(ve + q + 4) + v4_load(b1 + q + 4), v4_load(s2 + q + 4));
+        const hli_v4f ua = v4_prelu(v4_load(ve + q), v4_load(s2 + q));
+        const hli_v4f ub = v4_prelu(v4_load(ve + q + 4), v4_load(s2 + q + 4));
         s0a += v4_load(W2 + q) * ua;
         s0b += v4_load(W2 + q + 4) * ub;
         s1a += v4_load(W2 + h2 + q) * ua;
@@ -208,7 +216,7 @@ static void infer_l2(const float *restrict ve, const float *restrict b1, const f
     }
     float l0 = b2[0], l1 = b2[1];
     for (int64_t q = h8; q < h2; q++) {
-        const float u = prelu(ve[q] + b1[q], s2[q]);
+        const float u = prelu(ve[q], s2[q]);
         l0 += W2[q] * u;
         l1 += W2[h2 + q] * u;
     }
@@ -229,14 +237,19 @@ void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *
     if (ne <= 0)
         return;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
-    const float *s1 = hli_param(m, m->prelu1);
+    const float *s1 = hli_param(m, m->prelu1), *b1 = hli_param(m, m->l1_b);
     /* z = A h_j + B h_i + (sum of the biases) + E e_ij, and hh = g_i * g_j
-     * (reference head: z = PReLU1(z) right away) */
+     * (reference head: z = PReLU1(z) right away); v = b1 */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t e = 0; e < ne; e++) {
         const int64_t i = dst[e0 + e], j = src[e0 + e];
+        if (e + HLI_GATHER_PREFETCH < ne) { /* the random row A h_j a few edges ahead */
+            const float *pn = PQ + src[e0 + e + HLI_GATHER_PREFETCH] * 2 * h2;
+            for (int64_t q = 0; q < h2; q += 16)
+                __builtin_prefetch(pn + q);
+        }
         float *ze = z + e * h2;
-        infer_gather(PQ + j * 2 * h2, PQ + i * 2 * h2 + h2, bias, s1, !rel, ze, h2);
+        infer_gather(PQ + j * 2 * h2, PQ + i * 2 * h2 + h2, bias, s1, !rel, ze, b1, v + e * h2, h2);
         if (rel) {
             const float *fe = efeat + (e0 + e) * mf;
             for (int64_t f = 0; f < mf; f++) {
@@ -256,12 +269,12 @@ void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *
         for (int64_t e = 0; e < ne; e++)
             infer_prelu(z + e * h2, s1, h2);
     }
-    hli_gemm(0, 1, ne, h2, h2, 1.0f, z, h2, hli_param(m, m->l1_w), h2, 0.0f, v, h2);
-    const float *b1 = hli_param(m, m->l1_b), *s2 = hli_param(m, m->prelu2);
+    hli_gemm(0, 1, ne, h2, h2, 1.0f, z, h2, hli_param(m, m->l1_w), h2, 1.0f, v, h2);
+    const float *s2 = hli_param(m, m->prelu2);
     const float *W2 = hli_param(m, m->l2_w), *b2 = hli_param(m, m->l2_b);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t e = 0; e < ne; e++)
-        infer_l2(v + e * h2, b1, s2, W2, b2, h2, prob + 2 * e);
+        infer_l2(v + e * h2, s2, W2, b2, h2, prob + 2 * e);
 }
 
 void hli_head_density(const int64_t *offsets, const float *sim, const float *prob, int64_t i0, int64_t i1,
