@@ -298,6 +298,20 @@ static void cat_x(const hli_net_input *in, int64_t i0, int64_t i1, float *cat, i
     }
 }
 
+/* h = ReLU(h + b) on @p rows rows of @p w, on the calling thread: it runs
+ * between two GEMMs, where an OpenMP team would leave its workers spinning
+ * while OpenBLAS needs the cores (docs/perf-model.md). */
+static void bias_relu(float *h, const float *b, int64_t rows, int64_t w)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        float *restrict r = h + i * w;
+        for (int64_t q = 0; q < w; q++) {
+            const float v = r[q] + b[q];
+            r[q] = v > 0.0f ? v : 0.0f;
+        }
+    }
+}
+
 hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
                            int64_t d, int32_t num_threads, float *edge_prob, float *density)
 {
@@ -337,7 +351,7 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     const int fold = m->cfg.use_cluster_feat && (c == NULL || c == x);
     hli_net_input in = {.n = n, .d = d, .offsets = graph->offsets, .src = graph->src, .sim = graph->sim,
                         .aff = graph->aff, .x = x, .c = c, .n_head = n, .efeat = NULL};
-    float *hprev = NULL, *hcur = NULL, *cat = NULL, *PQ = NULL, *efeat = NULL, *wf = NULL, *bias = NULL;
+    float *hprev = NULL, *hcur = NULL, *cat = NULL, *PQ = NULL, *efeat = NULL, *wf = NULL, *wab = NULL, *bias = NULL;
     float *Gbuf = NULL;
     float *hh = NULL, *z = NULL, *v = NULL, *prob = NULL, *dh = NULL;
     int64_t *dst = NULL;
@@ -348,9 +362,37 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     cat = hli_alloc((size_t)nchunk, (size_t)(2 * maxw) * sizeof(float));
     if (cat == NULL)
         goto fail;
+    /* [A h | B h] in one GEMM (2*h2 wide); the biases are summed once */
+    PQ = hli_alloc((size_t)n, (size_t)(2 * h2) * sizeof(float));
+    wab = hli_alloc((size_t)(2 * h2), (size_t)ew * sizeof(float));
+    bias = hli_alloc((size_t)(h2 * (1 + m->m)), sizeof(float)); /* bias, then E transposed */
+    if (PQ == NULL || wab == NULL || bias == NULL)
+        goto fail;
+    for (int64_t q = 0; rel && q < h2; q++)
+        for (int f = 0; f < m->m; f++)
+            bias[h2 + f * h2 + q] = hli_param(m, m->edge_w)[q * m->m + f];
+    memcpy(wab, hli_param(m, m->src_w), (size_t)(h2 * ew) * sizeof(float));
+    memcpy(wab + h2 * ew, hli_param(m, m->dst_w), (size_t)(h2 * ew) * sizeof(float));
+    for (int64_t q = 0; q < h2; q++) {
+        bias[q] = hli_param(m, m->src_b)[q] + hli_param(m, m->dst_b)[q];
+        if (rel)
+            bias[q] += hli_param(m, m->rel_b)[q] + hli_param(m, m->edge_b)[q];
+    }
+    /* The full-rank relational head needs the last layer h for every node
+     * (g = h); otherwise h is consumed chunk by chunk (A h, B h and the
+     * low-rank U h) and never stored whole. */
+    const int keep_h = rel && m->relp_w < 0;
+    int64_t gw = ew;
+    if (m->relp_w >= 0) { /* low-rank relational term: G = U h, r wide */
+        gw = m->t[m->relp_w].rows;
+        Gbuf = hli_alloc((size_t)n, (size_t)gw * sizeof(float));
+        if (Gbuf == NULL)
+            goto fail;
+    }
     /* GraphConv layers, in chunks of nodes (bounded workspace). */
     for (int l = 0; l < L; l++) {
         const int64_t w = m->width[l], wo = m->width[l + 1];
+        const int last = l == L - 1;
         const float *W = hli_param(m, m->conv_w[l]);
         int64_t win = 2 * w;
         if (l == 0 && fold) {
@@ -366,53 +408,35 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
             W = wf;
             win = 2 * d;
         }
-        hcur = hli_alloc((size_t)n, (size_t)wo * sizeof(float));
+        hcur = hli_alloc((size_t)(last && !keep_h ? nchunk : n), (size_t)wo * sizeof(float));
         if (hcur == NULL)
             goto fail;
         for (int64_t i0 = 0; i0 < n; i0 += nchunk) {
             const int64_t i1 = i0 + nchunk < n ? i0 + nchunk : n;
+            float *hc = last && !keep_h ? hcur : hcur + i0 * wo;
             if (l == 0 && fold)
                 cat_x(&in, i0, i1, cat, nt);
             else
                 hli_conv_cat(m, l, &in, hprev, i0, i1, cat, nt);
-            hli_conv_apply(W, hli_param(m, m->conv_b[l]), i1 - i0, win, wo, cat, hcur + i0 * wo, nt);
+            hli_gemm(0, 1, i1 - i0, wo, win, 1.0f, cat, win, W, win, 0.0f, hc, wo);
+            bias_relu(hc, hli_param(m, m->conv_b[l]), i1 - i0, wo);
+            if (last) {
+                hli_gemm(0, 1, i1 - i0, 2 * h2, ew, 1.0f, hc, ew, wab, ew, 0.0f, PQ + i0 * 2 * h2, 2 * h2);
+                if (Gbuf)
+                    hli_gemm(0, 1, i1 - i0, gw, ew, 1.0f, hc, ew, hli_param(m, m->relp_w), ew, 0.0f,
+                             Gbuf + i0 * gw, gw);
+            }
         }
+        free(wf);
+        wf = NULL;
         free(hprev);
         hprev = hcur;
         hcur = NULL;
     }
     free(cat);
     cat = NULL;
-    free(wf);
-    wf = NULL;
-    const float *H = hprev;
-    /* [A h | B h] in one GEMM; the biases are summed once */
-    PQ = hli_alloc((size_t)n, (size_t)(2 * h2) * sizeof(float));
-    wf = hli_alloc((size_t)(2 * h2), (size_t)ew * sizeof(float));
-    bias = hli_alloc((size_t)(h2 * (1 + m->m)), sizeof(float)); /* bias, then E transposed */
-    if (PQ == NULL || wf == NULL || bias == NULL)
-        goto fail;
-    for (int64_t q = 0; rel && q < h2; q++)
-        for (int f = 0; f < m->m; f++)
-            bias[h2 + f * h2 + q] = hli_param(m, m->edge_w)[q * m->m + f];
-    memcpy(wf, hli_param(m, m->src_w), (size_t)(h2 * ew) * sizeof(float));
-    memcpy(wf + h2 * ew, hli_param(m, m->dst_w), (size_t)(h2 * ew) * sizeof(float));
-    hli_gemm(0, 1, n, 2 * h2, ew, 1.0f, H, ew, wf, ew, 0.0f, PQ, 2 * h2);
-    for (int64_t q = 0; q < h2; q++) {
-        bias[q] = hli_param(m, m->src_b)[q] + hli_param(m, m->dst_b)[q];
-        if (rel)
-            bias[q] += hli_param(m, m->rel_b)[q] + hli_param(m, m->edge_b)[q];
-    }
-    const float *G = H;
-    int64_t gw = ew;
-    if (m->relp_w >= 0) { /* low-rank relational term: G = U h, r wide */
-        gw = m->t[m->relp_w].rows;
-        Gbuf = hli_alloc((size_t)n, (size_t)gw * sizeof(float));
-        if (Gbuf == NULL)
-            goto fail;
-        hli_gemm(0, 1, n, gw, ew, 1.0f, H, ew, hli_param(m, m->relp_w), ew, 0.0f, Gbuf, gw);
-        G = Gbuf;
-    }
+    const float *H = keep_h ? hprev : NULL;
+    const float *G = Gbuf ? Gbuf : H;
     if (rel && E > 0) {
         efeat = hli_alloc((size_t)E, (size_t)m->m * sizeof(float));
         if (efeat == NULL)
@@ -471,6 +495,7 @@ done:
     free(hcur);
     free(cat);
     free(wf);
+    free(wab);
     free(bias);
     free(Gbuf);
     free(PQ);

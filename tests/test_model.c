@@ -210,10 +210,10 @@ static void fixture_free(fixture *f)
 }
 
 /* predict == the training forward on the whole graph; density == naive mean */
-static void check_predict_matches_forward(int head, int L, int with_c)
+static void check_predict_matches_forward_n(int head, int L, int with_c, int64_t npts)
 {
     fixture f;
-    fixture_make(&f, 2500, 8, 10, head, L, 16); /* > 16384 edges: several head chunks */
+    fixture_make(&f, npts, 8, 10, head, L, 16); /* > 16384 edges: several head chunks */
     const int64_t E = f.g->num_edges, n = f.n;
     ck_assert_int_gt(E, 16384);
     float *prob = malloc((size_t)E * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
@@ -257,6 +257,24 @@ static void check_predict_matches_forward(int head, int L, int with_c)
     free(dens);
     fixture_free(&f);
 }
+
+static void check_predict_matches_forward(int head, int L, int with_c)
+{
+    check_predict_matches_forward_n(head, L, with_c, 2500);
+}
+
+/* more than one node chunk (8,192 nodes) in predict's GraphConv stage, whose
+ * last layer feeds A h, B h (and U h at low rank) chunk by chunk */
+START_TEST(test_predict_several_node_chunks)
+{
+    check_predict_matches_forward_n(HL_LINK_HEAD_REFERENCE, 1, 0, 9000);
+    check_predict_matches_forward_n(HL_LINK_HEAD_REFERENCE, 2, 1, 9000);
+    fixture_rel_rank = 3;
+    check_predict_matches_forward_n(HL_LINK_HEAD_RELATIONAL, 2, 0, 9000);
+    fixture_rel_rank = 0;
+    check_predict_matches_forward_n(HL_LINK_HEAD_RELATIONAL, 1, 0, 9000);
+}
+END_TEST
 
 START_TEST(test_predict_relational) { check_predict_matches_forward(HL_LINK_HEAD_RELATIONAL, 1, 0); }
 END_TEST
@@ -413,6 +431,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_predict_relational);
     tcase_add_test(tc, test_predict_reference_two_layers);
     tcase_add_test(tc, test_predict_relational_low_rank);
+    tcase_add_test(tc, test_predict_several_node_chunks);
     tcase_add_test(tc, test_predict_c_null_is_x);
     tcase_add_test(tc, test_predict_shared_across_threads);
     tcase_add_test(tc, test_predict_bad_input);
