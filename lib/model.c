@@ -272,13 +272,13 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192
-/* Edges per head chunk.  Every chunk alternates OpenMP loops and BLAS GEMMs;
- * idle OpenMP workers spin after each loop while OpenBLAS needs the cores
- * (and vice versa), so small chunks cost far more on a busy machine:
- * measured with 2 threads, rel_rank 64, load ~8: 1,024 edges 35 s (CPU 31 s),
- * 4,096 17 s, 16,384 13 s (CPU 8.6 s, same as with GOMP_SPINCOUNT=0); with
- * one thread the chunk size makes no difference (docs/perf-model.md). */
-#define HLI_EDGE_CHUNK 16384
+/* Edges per head chunk.  The head's per-edge loops run on the calling
+ * thread (below), so small chunks cost no OpenMP/OpenBLAS hand-overs and
+ * keep z and v (4,096 x h2 floats each, 4 MiB at h2 = 256) in the L3 cache
+ * between the gather, the GEMMs and the L2 pass.  Measured 2 threads,
+ * reference head, N = 100k (docs/perf-model.md): 4,096 edges 2.6 s vs
+ * 16,384 2.8-2.9 s vs 65,536 3.0 s. */
+#define HLI_EDGE_CHUNK 4096
 
 /* Rows [i0, i1) of [x_i ; sum_j aff_ij x_j] (2d wide): the level-0 input
  * [x ; c ; agg x ; agg c] with c = x, whose weight is folded to 2d columns. */
@@ -465,12 +465,14 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     for (int64_t i = 0; i < n; i++)
         for (int64_t e = graph->offsets[i]; e < graph->offsets[i + 1]; e++)
             dst[e] = i;
-    /* The relational head alternates three OpenMP loops and two GEMMs per
-     * chunk; with the loops on the team, idle OpenMP workers spin while
-     * OpenBLAS needs the cores.  Measured on 2 idle cores (docs/perf-model.md):
-     * loops serial 3.7 s vs parallel 4.9 s at rel_rank 64, while the
-     * reference head (one GEMM per chunk) is faster with parallel loops. */
-    const int nth = rel ? 1 : nt;
+    /* The head's per-edge loops run on the calling thread (no OpenMP team):
+     * each chunk alternates them with OpenBLAS GEMMs, and an OpenMP team's
+     * idle workers spin (libgomp's default spin count: milliseconds) on the
+     * cores OpenBLAS needs right after every loop; on a loaded machine its
+     * barriers also wait for descheduled workers.  Measured 2 threads,
+     * N = 100k (docs/perf-model.md): the 1-thread profile of the head loops
+     * is < 10 %, while libgomp spinning was 19 % of a 2-thread profile. */
+    const int nth = 1;
     for (int64_t i0 = 0; i0 < n;) {
         int64_t i1 = i0;
         while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
