@@ -13,7 +13,11 @@
  *                           tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds
  *     --wd X                weight decay
  *     --std 0|1             standardise edge features during training (folded into the weights)
- *     --pooled              choose the checkpoint by the pooled validation AUC (default: level 0)
+ *     --pooled              choose the checkpoint by the pooled validation AUC
+ *     --ckauc               choose the checkpoint by the level-0 validation AUC
+ *     --ckcluster           choose the checkpoint by validation clustering F (the library default)
+ *     --level0              train on level-0 graphs only (levels 1 for every k_list entry)
+ *   env BENCH_DEBUG=1       also print the library's debug log (the validation tau curve)
  *
  * Everything is chosen on the validation classes (held out from train_*);
  * --test only reports, it never feeds back into training.
@@ -165,6 +169,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--wd")) o.weight_decay = atof(v), i++;
         else if (!strcmp(a, "--pooled")) o.checkpoint_metric = HL_CHECKPOINT_POOLED;
         else if (!strcmp(a, "--ckcluster")) o.checkpoint_metric = HL_CHECKPOINT_CLUSTER;
+        else if (!strcmp(a, "--ckauc")) o.checkpoint_metric = HL_CHECKPOINT_LEVEL0;
+        else if (!strcmp(a, "--level0")) { for (int g = 0; g < HL_TRAIN_MAX_GRAPHS; g++) o.levels[g] = 1; }
         else if (!strcmp(a, "--std")) o.standardize_edge_features = atoi(v), i++;
         else {
             fprintf(stderr, "unknown option %s\n", a);
