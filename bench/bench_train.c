@@ -13,6 +13,7 @@
  *                           tag,step,loss,train_auc,val_auc,val_ap,val_l0_auc,val_l0_ap,best,seconds
  *     --wd X                weight decay
  *     --std 0|1             standardise edge features during training (folded into the weights)
+ *     --rank R              low-rank relational term (hl_model_config.rel_rank)
  *     --pooled              choose the checkpoint by the pooled validation AUC
  *     --ckauc               choose the checkpoint by the level-0 validation AUC
  *     --ckcluster           choose the checkpoint by validation clustering F (the library default)
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--ckauc")) o.checkpoint_metric = HL_CHECKPOINT_LEVEL0;
         else if (!strcmp(a, "--level0")) { for (int g = 0; g < HL_TRAIN_MAX_GRAPHS; g++) o.levels[g] = 1; }
         else if (!strcmp(a, "--std")) o.standardize_edge_features = atoi(v), i++;
+        else if (!strcmp(a, "--rank")) cfg.rel_rank = atol(v), i++;
         else {
             fprintf(stderr, "unknown option %s\n", a);
             return 2;

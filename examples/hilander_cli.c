@@ -310,13 +310,15 @@ static const char *TRAIN_HELP =
     "usage: hilander train --features X.npy --labels Y.npy --model-out M.hlm\n"
     "                      [--k 10,5,3] [--levels 2,3,4] [--hidden 512] [--num-conv 1]\n"
     "                      [--epochs N] [--lr 0.01] [--seed S] [--threads T]\n"
-    "                      [--head reference|relational] [--val-fraction 0.2] [--quiet]\n"
+    "                      [--head reference|relational] [--rel-rank 64] [--val-fraction 0.2]\n"
+    "                      [--quiet]\n"
     "\n"
     "Train a LANDER model on labelled features (meta-training: the classes it\n"
     "will cluster later may be different ones).  --k and --levels are paired\n"
     "lists: one multi-level training graph per pair.  A share of the training\n"
     "classes (--val-fraction) is held out to choose the best checkpoint and the\n"
-    "clustering defaults stored in the model.  --epochs 0 = automatic.\n";
+    "clustering defaults stored in the model.  --epochs 0 = automatic.\n"
+    "--rel-rank: rank of the relational head's h_i * h_j term (0 = full rank).\n";
 
 static int train_progress(const hl_train_progress *p, void *user)
 {
@@ -386,6 +388,10 @@ static int cmd_train(int argc, char **argv)
         } else if (opt_val(&a, "--hidden", &v)) {
             if (!v || parse_i64(v, 2, 1 << 20, &cfg.hidden))
                 return usage_error(cmd, "--hidden needs an integer >= 2");
+        } else if (opt_val(&a, "--rel-rank", &v)) {
+            if (!v || parse_i64(v, 0, 1 << 20, &tmp))
+                return usage_error(cmd, "--rel-rank needs an integer >= 0 (0 = full rank)");
+            cfg.rel_rank = (int32_t)tmp;
         } else if (opt_val(&a, "--num-conv", &v)) {
             if (!v || parse_i64(v, 1, 4, &tmp))
                 return usage_error(cmd, "--num-conv must be 1..4");

@@ -28,6 +28,10 @@ void hl_model_config_init(hl_model_config *cfg)
     cfg->layer_type = HL_LAYER_GRAPHCONV;
     cfg->link_head = HL_LINK_HEAD_RELATIONAL;
     cfg->edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN;
+    /* Low rank by default: on class splits of the training data it clusters
+     * as well as the full-rank term (mean F within 0.005) and halves the
+     * per-edge work (docs/TRAINING.md, docs/perf-model.md). */
+    cfg->rel_rank = 64;
 }
 
 /* A full-size copy of a caller's config: a struct from before rel_rank was

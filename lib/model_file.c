@@ -201,6 +201,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
     const float tau = get_f32(p + 40);
     const int32_t score = (int32_t)get_u32(p + 44);
     const uint32_t ntens = get_u32(p + 48);
+    cfg.rel_rank = 0; /* version 1: full rank, whatever the current default */
     if (version >= 2) {
         const uint32_t rank = get_u32(p + 52);
         if (rank == 0 || rank > INT32_MAX) {

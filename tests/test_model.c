@@ -17,6 +17,7 @@ static hl_model_config cfg_small(int head)
     c.hidden = 4;
     c.link_head = head;
     c.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN;
+    c.rel_rank = 0; /* the full-rank layout the hand counts below assume */
     return c;
 }
 
@@ -31,6 +32,7 @@ START_TEST(test_config_defaults_and_check)
     ck_assert_int_eq(c.layer_type, HL_LAYER_GRAPHCONV);
     ck_assert_int_eq(c.link_head, HL_LINK_HEAD_RELATIONAL);
     ck_assert(c.edge_features & HL_EDGE_FEAT_SNN);
+    ck_assert_int_eq(c.rel_rank, 64);
     /* feature_dim has no default */
     ck_assert_int_eq(hl_model_config_check(&c), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "feature_dim"));
@@ -288,7 +290,8 @@ START_TEST(test_predict_relational_low_rank)
 {
     hl_model_config c;
     hl_model_config_init(&c);
-    ck_assert_int_eq(c.rel_rank, 0);
+    ck_assert_int_eq(c.rel_rank, 64); /* the default (docs/TRAINING.md) */
+    c.rel_rank = 0;
     c.feature_dim = 8;
     c.hidden = 16;
     hl_model *full = NULL, *low = NULL, *old = NULL;

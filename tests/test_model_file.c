@@ -34,6 +34,7 @@ static hl_model *small_model(int head)
     cfg.hidden = 4;
     cfg.link_head = head;
     cfg.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN;
+    cfg.rel_rank = 0; /* full rank: format version 1 (low rank: test_low_rank_version_2) */
     hl_model *m = NULL;
     ck_assert_int_eq(hl_model_create(&cfg, 42, &m), HL_OK);
     ck_assert_int_eq(hl_model_set_cluster_defaults(m, 0.75f, HL_SCORE_PROB), HL_OK);
