@@ -24,15 +24,6 @@
 #define HLI_DEFAULT_TAU_SNN 0.45f
 #define HLI_DEFAULT_TAU_PROB 0.50f
 #define HLI_ORACLE_TAU 0.5f
-/* Automatic level limits (max_levels = 0).  The oracle keeps the SPEC's 10
- * (true links make every level precise: pairwise F 0.896 -> 0.952 on Omniglot
- * test).  Learned and unsupervised scores stop after one level: on classes
- * held out from training, the upper levels of their decodes over-merge at
- * every tau (docs/QUALITY.md, "How many levels"), and the level limit cannot
- * yet be stored in a model file. */
-#define HLI_LEVELS_ORACLE 10
-#define HLI_LEVELS_MODEL 1
-#define HLI_LEVELS_UNSUPERVISED 1
 
 static double now_s(void)
 {
@@ -168,9 +159,8 @@ static hl_status record_level(hl_clustering *c, const int64_t *node_of_point, in
     return HL_OK;
 }
 
-/* Edge scores and node densities of one level. */
-static hl_status level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score,
-                              int oracle, int32_t num_threads, float *sc, float *dens)
+hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score, int oracle,
+                           int32_t num_threads, float *sc, float *dens)
 {
     const int64_t n = lv->n;
     const int64_t *off = g->offsets, *src = g->src;
@@ -336,7 +326,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
             st = hl_last_error_status();
             goto done;
         }
-        if ((st = level_scores(model, &lv, g, score, oracle, opts->num_threads, sc, dens)) != HL_OK)
+        if ((st = hli_level_scores(model, &lv, g, score, oracle, opts->num_threads, sc, dens)) != HL_OK)
             goto done;
         double t2 = now_s();
         int64_t *parent = hli_alloc((size_t)lv.n, sizeof(int64_t));

@@ -28,4 +28,22 @@ hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float 
 
 void hli_level_free(hli_level *lv);
 
+/* Automatic level limits of hl_cluster (max_levels = 0).  The oracle keeps
+ * the SPEC's 10 (true links make every level precise: pairwise F 0.896 ->
+ * 0.952 on Omniglot test).  Learned and unsupervised scores stop after one
+ * level: on classes held out from training, the upper levels of their
+ * decodes over-merge at every tau (docs/QUALITY.md, "How many levels").  The
+ * trainer's tau selection relies on these (lib/train.c). */
+#define HLI_LEVELS_ORACLE 10
+#define HLI_LEVELS_MODEL 1
+#define HLI_LEVELS_UNSUPERVISED 1
+
+/* Edge scores @p sc (one per edge of @p g) and node densities @p dens of one
+ * level, as hl_cluster computes them: the model's p_ij[1] and dhat (score
+ * HL_SCORE_PROB), or the cosine / shared-neighbour fraction with density =
+ * the mean score over the in-edges, or (oracle) the true links and density
+ * from lv->label. */
+hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score, int oracle,
+                           int32_t num_threads, float *sc, float *dens);
+
 #endif

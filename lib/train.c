@@ -3,6 +3,8 @@
  * (num_conv+1)-hop in-neighbourhoods over the multi-level training set, and
  * validation on held-out classes (best checkpoint by link AUC, patience). */
 #include "train_internal.h"
+#include "hierarchy.h"
+#include "knn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -186,6 +188,8 @@ struct hl_trainer {
     float *val_x;            /* validation points (original features) for tau selection */
     int64_t *val_y;
     int64_t val_n;
+    hl_graph *val_g;         /* level-0 graph of val_x as hl_cluster builds it (lazily, for tau selection) */
+    hl_graph *all_g;         /* the same for all_x */
     float *all_x;            /* every labelled point (normalised), for the model-free snn tau */
     int64_t *all_y;
     int64_t all_n;
@@ -214,6 +218,8 @@ void hl_trainer_free(hl_trainer *t)
     hli_batch_free(&t->train_eval);
     free(t->val_x);
     free(t->val_y);
+    hl_graph_free(t->val_g);
+    hl_graph_free(t->all_g);
     free(t->all_x);
     free(t->all_y);
     free(t->ef_mean);
@@ -559,27 +565,85 @@ static float grid_tau(int32_t score, int s)
     return score == HL_SCORE_PROB ? 0.025f * (float)(s + 1) : 0.05f + 0.1f * (float)s;
 }
 
-/* Cluster the validation classes at every tau of @p score's grid; *top = the
- * best mean F, returns the index picked (largest tau within HLI_TAU_SLACK of
- * *top), -1 on failure.  fs/f0s/lvs/mts: one entry per grid point. */
-static int tau_curve(hl_trainer *t, int32_t score, int64_t *pred, double *fs, double *f0s, int32_t *lvs,
-                     hl_metrics *mts, double *top)
+/* The level-0 graph of the validation points (all = 0) or of every labelled
+ * point (all = 1), built once and exactly as hl_cluster builds it
+ * (normalised features, k = k_list[0], automatic kNN method). */
+static hl_status tau_graph(hl_trainer *t, int all, const hl_graph **g)
+{
+    hl_graph **slot = all ? &t->all_g : &t->val_g;
+    if (*slot == NULL) {
+        hl_knn_options ko;
+        hl_knn_options_init(&ko);
+        ko.k = t->opts.k_list[0];
+        ko.method = HL_KNN_AUTO;
+        ko.num_threads = t->opts.num_threads;
+        hl_status st = hli_graph_build_normalized(all ? t->all_x : t->val_x, all ? t->all_n : t->val_n,
+                                                  t->model->cfg.feature_dim, &ko, slot);
+        if (st != HL_OK)
+            return st;
+    }
+    *g = *slot;
+    return HL_OK;
+}
+
+/* Cluster the validation points (all = 0) or every labelled point (all = 1)
+ * at every tau of @p score's grid as hl_cluster does by default; *top = the
+ * best mean F; returns the index picked (the largest tau within @p slack > 0
+ * of *top; the first maximum for slack 0), -1 on failure (logged).  fs/f0s/lvs/mts: one entry per grid point.
+ * With a one-level automatic limit (HLI_LEVELS_MODEL / _UNSUPERVISED) the
+ * clustering is the level-0 decode, so the graph is built once, the scores
+ * are computed once per call and only the decode runs per tau: the same
+ * labels as hl_cluster (tests/test_cluster.c) at a fraction of the cost. */
+static int tau_curve(hl_trainer *t, int all, int32_t score, double slack, int64_t *pred, double *fs, double *f0s,
+                     int32_t *lvs, hl_metrics *mts, double *top)
 {
     const int steps = score == HL_SCORE_PROB ? HLI_TAU_STEPS : 10;
+    const int one_level = (score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED) == 1;
+    const int64_t pn = all ? t->all_n : t->val_n;
+    const int64_t *py = all ? t->all_y : t->val_y;
+    float *sc = NULL, *dens = NULL;
+    const hl_graph *g = NULL;
+    int pick = -1;
     *top = -1.0;
+    if (one_level) {
+        hli_level lv;
+        memset(&lv, 0, sizeof lv);
+        lv.n = lv.n_points = pn;
+        lv.d = t->model->cfg.feature_dim;
+        lv.x = lv.c = all ? t->all_x : t->val_x;
+        if (tau_graph(t, all, &g) != HL_OK ||
+            (sc = hli_alloc((size_t)(g->num_edges > 0 ? g->num_edges : 1), sizeof(float))) == NULL ||
+            (dens = hli_alloc((size_t)pn, sizeof(float))) == NULL ||
+            hli_level_scores(t->model, &lv, g, score, 0, t->opts.num_threads, sc, dens) != HL_OK) {
+            hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
+            goto done;
+        }
+    }
     for (int s = 0; s < steps; s++) {
         const float tau = grid_tau(score, s);
-        if (!val_cluster(t, 0, score, tau, pred, &mts[s], &f0s[s], &lvs[s]))
-            return -1;
+        if (one_level) {
+            mts[s].struct_size = sizeof mts[s];
+            if (hl_decode(g, sc, dens, tau, NULL, pred) != HL_OK || hl_evaluate(py, pred, pn, &mts[s]) != HL_OK) {
+                hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
+                goto done;
+            }
+            f0s[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
+            lvs[s] = 1;
+        } else if (!val_cluster(t, all, score, tau, pred, &mts[s], &f0s[s], &lvs[s])) {
+            goto done;
+        }
         fs[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
-        hli_log(HL_LOG_DEBUG, "training: validation clustering, score %s, tau %.3f: mean F %.4f",
-                score == HL_SCORE_PROB ? "prob" : "snn", (double)tau, fs[s]);
+        hli_log(HL_LOG_DEBUG, "training: %s clustering, score %s, tau %.3f: mean F %.4f",
+                all ? "all-points" : "validation", score == HL_SCORE_PROB ? "prob" : "snn", (double)tau, fs[s]);
         *top = fs[s] > *top ? fs[s] : *top;
     }
-    int pick = 0;
+    pick = 0;
     for (int s = 0; s < steps; s++)
-        if (fs[s] >= *top - HLI_TAU_SLACK)
-            pick = s;
+        if (slack > 0.0 ? fs[s] >= *top - slack : fs[s] > fs[pick])
+            pick = s; /* slack 0: the first maximum */
+done:
+    free(sc);
+    free(dens);
     return pick;
 }
 
@@ -591,7 +655,7 @@ static double val_cluster_f(hl_trainer *t)
     int32_t lvs[HLI_TAU_STEPS];
     hl_metrics mts[HLI_TAU_STEPS];
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
-    if (pred == NULL || tau_curve(t, HL_SCORE_PROB, pred, fs, f0s, lvs, mts, &top) < 0)
+    if (pred == NULL || tau_curve(t, 0, HL_SCORE_PROB, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top) < 0)
         top = NAN;
     free(pred);
     return top;
@@ -614,7 +678,7 @@ static void select_tau(hl_trainer *t)
     for (int pass = 0; pass < 2; pass++) {
         const int32_t score = pass == 0 ? HL_SCORE_PROB : HL_SCORE_SNN;
         double top;
-        const int pick = tau_curve(t, score, pred, fs, f0s, lvs, mts, &top);
+        const int pick = tau_curve(t, 0, score, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top);
         if (pick < 0)
             goto done;
         const float tau = grid_tau(score, pick);
@@ -637,21 +701,15 @@ static void select_tau(hl_trainer *t)
      * merging (docs/QUALITY.md). */
     if (best >= 0.0 && best_score == HL_SCORE_SNN && t->all_x != NULL && t->all_n > t->val_n) {
         int64_t *pa = hli_alloc((size_t)t->all_n, sizeof(int64_t));
-        double best_all = -1.0;
+        double best_all = -1.0, fa[10], fa0[10];
+        int32_t la[10];
+        hl_metrics ma[10];
         float tau_all = best_tau;
-        for (int s = 0; pa != NULL && s < 10; s++) {
-            const float tau = 0.05f + 0.1f * (float)s;
-            hl_metrics mt;
-            double f0;
-            int32_t levels;
-            if (!val_cluster(t, 1, HL_SCORE_SNN, tau, pa, &mt, &f0, &levels))
-                break;
-            const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
-            if (f > best_all) {
-                best_all = f;
-                tau_all = tau;
-            }
-        }
+        const int pa_pick = pa ? tau_curve(t, 1, HL_SCORE_SNN, 0.0, pa, fa, fa0, la, ma, &best_all) : -1;
+        if (pa_pick >= 0)
+            tau_all = grid_tau(HL_SCORE_SNN, pa_pick);
+        else
+            best_all = -1.0;
         free(pa);
         if (best_all >= 0.0) {
             hli_log(HL_LOG_INFO,

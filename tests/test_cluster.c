@@ -2,6 +2,8 @@
  * ceiling on the Omniglot test split, hierarchy invariants, thread-count
  * independence, stopping rules, cancellation and bad input. */
 #include "internal.h"
+#include "hierarchy.h"
+#include "knn_internal.h"
 
 #include <check.h>
 #include <math.h>
@@ -353,6 +355,84 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* The trainer's tau selection (lib/train.c, tau_curve) replaces one-level
+ * hl_cluster runs by hli_level_scores + hl_decode on a graph built once:
+ * that must give the same partition as hl_cluster for every score it uses. */
+START_TEST(test_one_level_equals_decode)
+{
+    const int64_t nc = 8, m = 15, d = 8, n = nc * m, k = 10;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 11, &y);
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 5, &model), HL_OK);
+    hl_status st;
+    float *xn = hli_normalized_copy(x, n, d, &st);
+    ck_assert_ptr_nonnull(xn);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = k;
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hli_graph_build_normalized(xn, n, d, &ko, &g), HL_OK);
+    hli_level lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = lv.n_points = n;
+    lv.d = d;
+    lv.x = lv.c = xn;
+    float *sc = malloc((size_t)g->num_edges * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    int64_t *map = malloc((size_t)(2 * n) * sizeof(int64_t));
+    ck_assert(sc && dens && a && b && map);
+    const int32_t scores[2] = {HL_SCORE_PROB, HL_SCORE_SNN};
+    const float taus[3] = {0.1f, 0.45f, 0.6f};
+    int merged = 0;
+    for (int si = 0; si < 2; si++) {
+        ck_assert_int_eq(hli_level_scores(si == 0 ? model : NULL, &lv, g, scores[si], 0, 1, sc, dens), HL_OK);
+        for (int ti = 0; ti < 3; ti++) {
+            hl_cluster_options o;
+            hl_cluster_options_init(&o);
+            o.k = k;
+            o.score = scores[si];
+            o.tau = taus[ti];
+            hl_clustering *c = NULL;
+            ck_assert_int_eq(hl_cluster(si == 0 ? model : NULL, x, n, d, NULL, &o, &c), HL_OK);
+            ck_assert_int_eq(hl_clustering_num_levels(c), 1); /* the automatic limit the trainer relies on */
+            ck_assert_int_eq(hl_clustering_labels(c, -1, a), HL_OK);
+            hl_clustering_free(c);
+            ck_assert_int_eq(hl_decode(g, sc, dens, taus[ti], NULL, b), HL_OK);
+            /* same partition: the label maps a -> b and b -> a are both functions */
+            for (int64_t i = 0; i < 2 * n; i++)
+                map[i] = -1;
+            for (int64_t i = 0; i < n; i++) {
+                ck_assert(a[i] >= 0 && a[i] < n && b[i] >= 0 && b[i] < n);
+                if (map[a[i]] < 0)
+                    map[a[i]] = b[i];
+                if (map[n + b[i]] < 0)
+                    map[n + b[i]] = a[i];
+                ck_assert_int_eq(map[a[i]], b[i]);
+                ck_assert_int_eq(map[n + b[i]], a[i]);
+            }
+            for (int64_t i = 0; i < n; i++)
+                merged += b[i] != i;
+        }
+    }
+    ck_assert_int_gt(merged, 0); /* not all singletons: the comparison saw real trees */
+    free(sc);
+    free(dens);
+    free(a);
+    free(b);
+    free(map);
+    free(xn);
+    free(x);
+    free(y);
+    hl_graph_free(g);
+    hl_model_free(model);
+}
+END_TEST
+
 START_TEST(test_with_model)
 {
     /* an untrained model: checks the PROB path end to end (shapes, defaults,
@@ -416,6 +496,7 @@ int main(void)
     tcase_add_test(tc, test_stopping_and_progress);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_with_model);
+    tcase_add_test(tc, test_one_level_equals_decode);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
