@@ -229,52 +229,83 @@ static void infer_l2(const float *restrict ve, const float *restrict s2,
     pr[1] = a1 / s;
 }
 
-void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *PQ, const float *bias,
-                    const float *WEt, const int64_t *src, const int64_t *dst, const float *efeat, int64_t e0,
-                    int64_t e1, float *hh, float *z, float *v, float *prob, int nt)
+/* One head chunk's arguments, shared by the per-edge tasks below (each
+ * works on edges [r0, r1) of the chunk, independently per edge). */
+typedef struct {
+    const float *G, *PQ, *bias, *WEt, *efeat, *s1, *b1, *s2, *W2, *b2;
+    const int64_t *src, *dst;
+    float *hh, *z, *v, *prob;
+    int64_t gw, e0, ne, h2, mf;
+    int rel;
+} head_task;
+
+/* z = A h_j + B h_i + (sum of the biases) + E e_ij, and hh = g_i * g_j
+ * (reference head: z = PReLU1(z) right away); v = b1 */
+static void head_gather_rows(void *arg, int64_t r0, int64_t r1)
 {
-    const int64_t ne = e1 - e0, h2 = m->h2, mf = m->m;
-    if (ne <= 0)
-        return;
-    const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
-    const float *s1 = hli_param(m, m->prelu1), *b1 = hli_param(m, m->l1_b);
-    /* z = A h_j + B h_i + (sum of the biases) + E e_ij, and hh = g_i * g_j
-     * (reference head: z = PReLU1(z) right away); v = b1 */
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t e = 0; e < ne; e++) {
-        const int64_t i = dst[e0 + e], j = src[e0 + e];
-        if (e + HLI_GATHER_PREFETCH < ne) { /* the random row A h_j a few edges ahead */
-            const float *pn = PQ + src[e0 + e + HLI_GATHER_PREFETCH] * 2 * h2;
+    const head_task *t = arg;
+    const int64_t h2 = t->h2, gw = t->gw, mf = t->mf, e0 = t->e0;
+    for (int64_t e = r0; e < r1; e++) {
+        const int64_t i = t->dst[e0 + e], j = t->src[e0 + e];
+        if (e + HLI_GATHER_PREFETCH < t->ne) { /* the random row A h_j a few edges ahead */
+            const float *pn = t->PQ + t->src[e0 + e + HLI_GATHER_PREFETCH] * 2 * h2;
             for (int64_t q = 0; q < h2; q += 16)
                 __builtin_prefetch(pn + q);
         }
-        float *ze = z + e * h2;
-        infer_gather(PQ + j * 2 * h2, PQ + i * 2 * h2 + h2, bias, s1, !rel, ze, b1, v + e * h2, h2);
-        if (rel) {
-            const float *fe = efeat + (e0 + e) * mf;
+        float *ze = t->z + e * h2;
+        infer_gather(t->PQ + j * 2 * h2, t->PQ + i * 2 * h2 + h2, t->bias, t->s1, !t->rel, ze, t->b1,
+                     t->v + e * h2, h2);
+        if (t->rel) {
+            const float *fe = t->efeat + (e0 + e) * mf;
             for (int64_t f = 0; f < mf; f++) {
-                const float a = fe[f], *wf = WEt + f * h2;
+                const float a = fe[f], *wf = t->WEt + f * h2;
                 for (int64_t q = 0; q < h2; q++)
                     ze[q] += a * wf[q];
             }
-            const float *gi = G + i * gw, *gj = G + j * gw;
-            float *o = hh + e * gw;
+            const float *gi = t->G + i * gw, *gj = t->G + j * gw;
+            float *o = t->hh + e * gw;
             for (int64_t q = 0; q < gw; q++)
                 o[q] = gi[q] * gj[q];
         }
     }
-    if (rel) {
+}
+
+static void head_prelu_rows(void *arg, int64_t r0, int64_t r1)
+{
+    const head_task *t = arg;
+    for (int64_t e = r0; e < r1; e++)
+        infer_prelu(t->z + e * t->h2, t->s1, t->h2);
+}
+
+static void head_l2_rows(void *arg, int64_t r0, int64_t r1)
+{
+    const head_task *t = arg;
+    for (int64_t e = r0; e < r1; e++)
+        infer_l2(t->v + e * t->h2, t->s2, t->W2, t->b2, t->h2, t->prob + 2 * e);
+}
+
+/* edges per block of the pool tasks */
+#define HLI_HEAD_GRAIN 128
+
+void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *PQ, const float *bias,
+                    const float *WEt, const int64_t *src, const int64_t *dst, const float *efeat, int64_t e0,
+                    int64_t e1, float *hh, float *z, float *v, float *prob, hli_pool *pool)
+{
+    const int64_t ne = e1 - e0, h2 = m->h2;
+    if (ne <= 0)
+        return;
+    head_task t = {.G = G, .PQ = PQ, .bias = bias, .WEt = WEt, .efeat = efeat,
+                   .s1 = hli_param(m, m->prelu1), .b1 = hli_param(m, m->l1_b), .s2 = hli_param(m, m->prelu2),
+                   .W2 = hli_param(m, m->l2_w), .b2 = hli_param(m, m->l2_b), .src = src, .dst = dst,
+                   .hh = hh, .z = z, .v = v, .prob = prob, .gw = gw, .e0 = e0, .ne = ne, .h2 = h2, .mf = m->m,
+                   .rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL};
+    hli_pool_run(pool, head_gather_rows, &t, ne, HLI_HEAD_GRAIN);
+    if (t.rel) {
         hli_gemm(0, 1, ne, h2, gw, 1.0f, hh, gw, hli_param(m, m->rel_w), gw, 1.0f, z, h2);
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int64_t e = 0; e < ne; e++)
-            infer_prelu(z + e * h2, s1, h2);
+        hli_pool_run(pool, head_prelu_rows, &t, ne, HLI_HEAD_GRAIN);
     }
     hli_gemm(0, 1, ne, h2, h2, 1.0f, z, h2, hli_param(m, m->l1_w), h2, 1.0f, v, h2);
-    const float *s2 = hli_param(m, m->prelu2);
-    const float *W2 = hli_param(m, m->l2_w), *b2 = hli_param(m, m->l2_b);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t e = 0; e < ne; e++)
-        infer_l2(v + e * h2, s2, W2, b2, h2, prob + 2 * e);
+    hli_pool_run(pool, head_l2_rows, &t, ne, HLI_HEAD_GRAIN);
 }
 
 void hli_head_density(const int64_t *offsets, const float *sim, const float *prob, int64_t i0, int64_t i1,

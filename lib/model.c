@@ -284,14 +284,22 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
  * 16,384 2.8-2.9 s vs 65,536 3.0 s. */
 #define HLI_EDGE_CHUNK 4096
 
-/* Rows [i0, i1) of [x_i ; sum_j aff_ij x_j] (2d wide): the level-0 input
- * [x ; c ; agg x ; agg c] with c = x, whose weight is folded to 2d columns. */
-static void cat_x(const hli_net_input *in, int64_t i0, int64_t i1, float *cat, int nt)
+/* Rows [i0 + r0, i0 + r1) of [x_i ; sum_j aff_ij x_j] (2d wide): the
+ * level-0 input [x ; c ; agg x ; agg c] with c = x, whose weight is folded
+ * to 2d columns (a pool task over the rows of one node chunk). */
+typedef struct {
+    const hli_net_input *in;
+    int64_t i0;
+    float *cat;
+} cat_task;
+
+static void cat_x_rows(void *arg, int64_t r0, int64_t r1)
 {
+    const cat_task *t = arg;
+    const hli_net_input *in = t->in;
     const int64_t d = in->d;
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t i = i0; i < i1; i++) {
-        float *row = cat + (i - i0) * 2 * d, *agg = row + d;
+    for (int64_t i = t->i0 + r0; i < t->i0 + r1; i++) {
+        float *row = t->cat + (i - t->i0) * 2 * d, *agg = row + d;
         memcpy(row, in->x + i * d, (size_t)d * sizeof(float));
         memset(agg, 0, (size_t)d * sizeof(float));
         for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++) {
@@ -302,19 +310,30 @@ static void cat_x(const hli_net_input *in, int64_t i0, int64_t i1, float *cat, i
     }
 }
 
-/* h = ReLU(h + b) on @p rows rows of @p w, on the calling thread: it runs
- * between two GEMMs, where an OpenMP team would leave its workers spinning
- * while OpenBLAS needs the cores (docs/perf-model.md). */
-static void bias_relu(float *h, const float *b, int64_t rows, int64_t w)
+/* h = ReLU(h + b) on rows [r0, r1) of width w (a pool task: it runs between
+ * two GEMMs, where an OpenMP team would leave its workers spinning while
+ * OpenBLAS needs the cores, docs/perf-model.md). */
+typedef struct {
+    float *h;
+    const float *b;
+    int64_t w;
+} bias_relu_task;
+
+static void bias_relu_rows(void *arg, int64_t r0, int64_t r1)
 {
-    for (int64_t i = 0; i < rows; i++) {
-        float *restrict r = h + i * w;
+    const bias_relu_task *t = arg;
+    const int64_t w = t->w;
+    for (int64_t i = r0; i < r1; i++) {
+        float *restrict r = t->h + i * w;
         for (int64_t q = 0; q < w; q++) {
-            const float v = r[q] + b[q];
+            const float v = r[q] + t->b[q];
             r[q] = v > 0.0f ? v : 0.0f;
         }
     }
 }
+
+/* rows per block of the node-level pool tasks */
+#define HLI_NODE_GRAIN 256
 
 hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
                            int64_t d, int32_t num_threads, float *edge_prob, float *density)
@@ -346,6 +365,14 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
      * the machine's thread count and only the OpenMP loops follow
      * num_threads: results are then bit-identical for any num_threads. */
     hli_blas_set_threads(hli_threads(0));
+    /* The per-row loops between the GEMMs (level-0 aggregation, bias + ReLU,
+     * the head's per-edge loops) run on a pool of nt threads whose workers
+     * sleep between tasks: an OpenMP team's idle workers would spin on the
+     * cores OpenBLAS needs right after every loop (libgomp spinning was
+     * 19 % of a 2-thread profile, docs/perf-model.md).  Per-row work, so the
+     * results do not depend on nt; without a pool (nt = 1, or the threads
+     * could not be created) the loops run on the calling thread. */
+    hli_pool *pool = hli_pool_create(nt);
     const int L = m->cfg.num_conv;
     const int64_t h2 = m->h2, ew = m->width[L], E = graph->num_edges;
     const int rel = m->cfg.link_head == HL_LINK_HEAD_RELATIONAL;
@@ -418,12 +445,14 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
         for (int64_t i0 = 0; i0 < n; i0 += nchunk) {
             const int64_t i1 = i0 + nchunk < n ? i0 + nchunk : n;
             float *hc = last && !keep_h ? hcur : hcur + i0 * wo;
-            if (l == 0 && fold)
-                cat_x(&in, i0, i1, cat, nt);
-            else
+            if (l == 0 && fold) {
+                cat_task ct = {.in = &in, .i0 = i0, .cat = cat};
+                hli_pool_run(pool, cat_x_rows, &ct, i1 - i0, HLI_NODE_GRAIN);
+            } else
                 hli_conv_cat(m, l, &in, hprev, i0, i1, cat, nt);
             hli_gemm(0, 1, i1 - i0, wo, win, 1.0f, cat, win, W, win, 0.0f, hc, wo);
-            bias_relu(hc, hli_param(m, m->conv_b[l]), i1 - i0, wo);
+            bias_relu_task bt = {.h = hc, .b = hli_param(m, m->conv_b[l]), .w = wo};
+            hli_pool_run(pool, bias_relu_rows, &bt, i1 - i0, HLI_NODE_GRAIN);
             if (last) {
                 hli_gemm(0, 1, i1 - i0, 2 * h2, ew, 1.0f, hc, ew, wab, ew, 0.0f, PQ + i0 * 2 * h2, 2 * h2);
                 if (Gbuf)
@@ -469,20 +498,12 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     for (int64_t i = 0; i < n; i++)
         for (int64_t e = graph->offsets[i]; e < graph->offsets[i + 1]; e++)
             dst[e] = i;
-    /* The head's per-edge loops run on the calling thread (no OpenMP team):
-     * each chunk alternates them with OpenBLAS GEMMs, and an OpenMP team's
-     * idle workers spin (libgomp's default spin count: milliseconds) on the
-     * cores OpenBLAS needs right after every loop; on a loaded machine its
-     * barriers also wait for descheduled workers.  Measured 2 threads,
-     * N = 100k (docs/perf-model.md): the 1-thread profile of the head loops
-     * is < 10 %, while libgomp spinning was 19 % of a 2-thread profile. */
-    const int nth = 1;
     for (int64_t i0 = 0; i0 < n;) {
         int64_t i1 = i0;
         while (i1 < n && graph->offsets[i1 + 1] - graph->offsets[i0] <= ecap)
             i1++;
         const int64_t e0 = graph->offsets[i0], e1 = graph->offsets[i1];
-        hli_head_infer(m, G, gw, PQ, bias, bias + h2, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, nth);
+        hli_head_infer(m, G, gw, PQ, bias, bias + h2, graph->src, dst, in.efeat, e0, e1, hh, z, v, prob, pool);
         hli_head_density(graph->offsets, graph->sim, prob, i0, i1, dh);
         if (edge_prob)
             for (int64_t e = e0; e < e1; e++)
@@ -495,6 +516,7 @@ fail:
     st = hl_last_error_status() != HL_OK ? hl_last_error_status() : hli_oom();
 fail_st:
 done:
+    hli_pool_destroy(pool);
     if (dh != density)
         free(dh);
     free(hprev);

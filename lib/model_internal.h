@@ -5,6 +5,7 @@
 #define HILANDER_MODEL_INTERNAL_H
 
 #include "graph_internal.h"
+#include "worker_pool.h"
 
 #define HLI_MAX_TENSORS 32
 #define HLI_TENSOR_NAME 32
@@ -122,10 +123,11 @@ void hli_head_forward(const hl_model *m, const float *G, int64_t gw, const float
  * (2*h2 wide, without biases); @p bias: the h2 sum of every bias added to z;
  * @p G (gw wide): the node vectors whose elementwise products feed R
  * (relational head only: the last layer's output, or U h at low rank);
- * @p WEt: the edge-feature weight E transposed (m x h2; relational only). */
+ * @p WEt: the edge-feature weight E transposed (m x h2; relational only).
+ * The per-edge loops run on @p pool (NULL: the calling thread). */
 void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *PQ, const float *bias,
                     const float *WEt, const int64_t *src, const int64_t *dst, const float *efeat, int64_t e0,
-                    int64_t e1, float *hh, float *z, float *v, float *prob, int nt);
+                    int64_t e1, float *hh, float *z, float *v, float *prob, hli_pool *pool);
 /* dhat[i] = mean over i's in-edges of sim * (p1 - p0) (0 without in-edges)
  * for nodes i in [i0, i1); @p sim is indexed by edge, @p prob by
  * edge - offsets[i0] (the chunk's first edge). */

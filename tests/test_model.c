@@ -423,6 +423,107 @@ START_TEST(test_predict_bad_input)
 }
 END_TEST
 
+/* predict gives bit-identical outputs for any num_threads, also when the
+ * worker pool has fewer threads than asked for (thread creation failing,
+ * simulated by the pool's test hook) or none at all */
+static void check_predict_threads_identical(int head, int32_t rank)
+{
+    fixture_rel_rank = rank;
+    fixture f;
+    fixture_make(&f, 3000, 8, 10, head, 1, 16); /* > 4,096 edges: several head chunks */
+    fixture_rel_rank = 0;
+    const int64_t E = f.g->num_edges, n = f.n;
+    float *p0 = malloc((size_t)E * sizeof(float)), *d0 = malloc((size_t)n * sizeof(float));
+    float *p1 = malloc((size_t)E * sizeof(float)), *d1 = malloc((size_t)n * sizeof(float));
+    ck_assert_int_eq(hl_model_predict(f.m, f.g, f.x, NULL, n, f.d, 1, p0, d0), HL_OK);
+    static const int32_t nts[] = {2, 3, 0, 7};
+    static const int fails[] = {-1, 0, 1};
+    for (size_t a = 0; a < sizeof fails / sizeof fails[0]; a++) {
+        hli_pool_max_workers_test = fails[a];
+        for (size_t b = 0; b < sizeof nts / sizeof nts[0]; b++) {
+            memset(p1, 0xff, (size_t)E * sizeof(float));
+            memset(d1, 0xff, (size_t)n * sizeof(float));
+            ck_assert_int_eq(hl_model_predict(f.m, f.g, f.x, NULL, n, f.d, nts[b], p1, d1), HL_OK);
+            ck_assert_mem_eq(p0, p1, (size_t)E * sizeof(float));
+            ck_assert_mem_eq(d0, d1, (size_t)n * sizeof(float));
+        }
+    }
+    hli_pool_max_workers_test = -1;
+    int64_t bad = 0;
+    for (int64_t e = 0; e < E; e++)
+        bad += !(p0[e] >= 0.0f && p0[e] <= 1.0f);
+    ck_assert_int_eq(bad, 0);
+    free(p0);
+    free(d0);
+    free(p1);
+    free(d1);
+    fixture_free(&f);
+}
+
+START_TEST(test_predict_threads_bit_identical)
+{
+    check_predict_threads_identical(HL_LINK_HEAD_REFERENCE, 0);
+    check_predict_threads_identical(HL_LINK_HEAD_RELATIONAL, 3);
+    check_predict_threads_identical(HL_LINK_HEAD_RELATIONAL, 0);
+}
+END_TEST
+
+typedef struct {
+    int32_t *hits;
+    int64_t n;
+    int32_t tag;
+} pool_probe;
+
+static void pool_probe_rows(void *arg, int64_t r0, int64_t r1)
+{
+    const pool_probe *t = arg;
+    if (!(0 <= r0 && r0 < r1 && r1 <= t->n))
+        return; /* caught below: those rows stay unmarked */
+    for (int64_t i = r0; i < r1; i++)
+        t->hits[i] += t->tag; /* each row exactly once per task, or the sum is off */
+}
+
+/* the pool: every row of every task done exactly once (many back-to-back
+ * tasks of varying size and grain), the serial / partial fallbacks */
+START_TEST(test_worker_pool)
+{
+    ck_assert_ptr_null(hli_pool_create(1));
+    ck_assert_ptr_null(hli_pool_create(0));
+    ck_assert_int_eq(hli_pool_threads(NULL), 1);
+    hli_pool_max_workers_test = 0; /* every pthread_create "fails": no pool */
+    ck_assert_ptr_null(hli_pool_create(4));
+    hli_pool_max_workers_test = 1; /* only one of three workers */
+    hli_pool *part = hli_pool_create(4);
+    hli_pool_max_workers_test = -1;
+    ck_assert_ptr_nonnull(part);
+    ck_assert_int_eq(hli_pool_threads(part), 2);
+    hli_pool *full = hli_pool_create(3);
+    ck_assert_ptr_nonnull(full);
+    ck_assert_int_eq(hli_pool_threads(full), 3);
+    hli_pool *pools[] = {NULL, part, full};
+    const int64_t nmax = 5000;
+    int32_t *hits = calloc((size_t)nmax, sizeof(int32_t));
+    for (int p = 0; p < 3; p++) {
+        for (int task = 0; task < 300; task++) {
+            const int64_t n = 1 + (task * 37) % nmax, grain = 1 + (task * 13) % 300;
+            memset(hits, 0, (size_t)nmax * sizeof(int32_t));
+            pool_probe t = {.hits = hits, .n = n, .tag = task + 1};
+            hli_pool_run(pools[p], pool_probe_rows, &t, n, grain);
+            int64_t bad = 0; /* (one assertion per task: Check records each) */
+            for (int64_t i = 0; i < nmax; i++)
+                bad += hits[i] != (i < n ? task + 1 : 0);
+            ck_assert_int_eq(bad, 0);
+        }
+        pool_probe t0 = {.hits = hits, .n = 0, .tag = 1};
+        hli_pool_run(pools[p], pool_probe_rows, &t0, 0, 16); /* no rows: no call */
+    }
+    free(hits);
+    hli_pool_destroy(part);
+    hli_pool_destroy(full);
+    hli_pool_destroy(NULL);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -438,6 +539,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_predict_c_null_is_x);
     tcase_add_test(tc, test_predict_shared_across_threads);
     tcase_add_test(tc, test_predict_bad_input);
+    tcase_add_test(tc, test_predict_threads_bit_identical);
+    tcase_add_test(tc, test_worker_pool);
     suite_add_tcase(s, tc);
     return s;
 }
