@@ -282,7 +282,9 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
  * between the gather, the GEMMs and the L2 pass.  Measured 2 threads,
  * reference head, N = 100k (docs/perf-model.md): 4,096 edges 2.6 s vs
  * 16,384 2.8-2.9 s vs 65,536 3.0 s. */
+#ifndef HLI_EDGE_CHUNK
 #define HLI_EDGE_CHUNK 4096
+#endif
 
 /* Rows [i0 + r0, i0 + r1) of [x_i ; sum_j aff_ij x_j] (2d wide): the
  * level-0 input [x ; c ; agg x ; agg c] with c = x, whose weight is folded
@@ -293,16 +295,26 @@ typedef struct {
     float *cat;
 } cat_task;
 
+/* edges ahead whose x_j row the aggregation prefetches */
+#ifndef HLI_AGG_PREFETCH
+#define HLI_AGG_PREFETCH 4
+#endif
+
 static void cat_x_rows(void *arg, int64_t r0, int64_t r1)
 {
     const cat_task *t = arg;
     const hli_net_input *in = t->in;
-    const int64_t d = in->d;
+    const int64_t d = in->d, eend = in->offsets[t->i0 + r1];
     for (int64_t i = t->i0 + r0; i < t->i0 + r1; i++) {
         float *row = t->cat + (i - t->i0) * 2 * d, *agg = row + d;
         memcpy(row, in->x + i * d, (size_t)d * sizeof(float));
         memset(agg, 0, (size_t)d * sizeof(float));
         for (int64_t e = in->offsets[i]; e < in->offsets[i + 1]; e++) {
+            if (e + HLI_AGG_PREFETCH < eend) { /* the random row x_j a few edges ahead */
+                const float *pn = in->x + in->src[e + HLI_AGG_PREFETCH] * d;
+                for (int64_t q = 0; q < d; q += 16)
+                    __builtin_prefetch(pn + q);
+            }
             const float a = in->aff[e], *xj = in->x + in->src[e] * d;
             for (int64_t q = 0; q < d; q++)
                 agg[q] += a * xj[q];
