@@ -276,12 +276,14 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192
-/* Edges per head chunk.  The head's per-edge loops run on the calling
- * thread (below), so small chunks cost no OpenMP/OpenBLAS hand-overs and
- * keep z and v (4,096 x h2 floats each, 4 MiB at h2 = 256) in the L3 cache
- * between the gather, the GEMMs and the L2 pass.  Measured 2 threads,
- * reference head, N = 100k (docs/perf-model.md): 4,096 edges 2.6 s vs
- * 16,384 2.8-2.9 s vs 65,536 3.0 s. */
+/* Edges per head chunk.  The head's per-edge loops run on the blocking
+ * worker pool (no spinning OpenMP team), so small chunks cost no
+ * OpenMP/OpenBLAS hand-overs and keep z and v (4,096 x h2 floats each,
+ * 4 MiB at h2 = 256) in the L3 cache between the gather, the GEMMs and the
+ * L2 pass.  Measured 2 threads, reference head, N = 100k, loops on the
+ * calling thread (docs/perf-model.md): 4,096 edges 2.6 s vs 16,384
+ * 2.8-2.9 s vs 65,536 3.0 s; with the pool, 2,048 / 8,192 were within the
+ * noise of 4,096. */
 #ifndef HLI_EDGE_CHUNK
 #define HLI_EDGE_CHUNK 4096
 #endif
