@@ -1,7 +1,8 @@
 /* Training a LANDER model (SPEC section 3): SGD with momentum and weight
  * decay, cosine annealing per step, mini-batches of centre nodes with their
  * (num_conv+1)-hop in-neighbourhoods over the multi-level training set, and
- * validation on held-out classes (best checkpoint by link AUC, patience). */
+ * validation on held-out classes (best checkpoint by validation clustering or
+ * link AUC, patience). */
 #include "train_internal.h"
 #include "hierarchy.h"
 #include "knn_internal.h"
@@ -589,8 +590,8 @@ static hl_status tau_graph(hl_trainer *t, int all, const hl_graph **g)
 /* Cluster the validation points (all = 0) or every labelled point (all = 1)
  * at every tau of @p score's grid as hl_cluster does by default; *top = the
  * best mean F; returns the index picked (the largest tau within @p slack > 0
- * of *top; the first maximum for slack 0), -1 on failure (logged).  fs/f0s/lvs/mts: one entry per grid point.
- * With a one-level automatic limit (HLI_LEVELS_MODEL / _UNSUPERVISED) the
+ * of *top; the first maximum for slack 0), -1 on failure (logged).
+ * fs/f0s/lvs/mts: one entry per grid point.  With a one-level automatic limit (HLI_LEVELS_MODEL / _UNSUPERVISED) the
  * clustering is the level-0 decode, so the graph is built once, the scores
  * are computed once per call and only the decode runs per tau: the same
  * labels as hl_cluster (tests/test_cluster.c) at a fraction of the cost. */
@@ -648,16 +649,37 @@ done:
 }
 
 /* Checkpoint metric HL_CHECKPOINT_CLUSTER: the best mean F of clustering the
- * validation classes with the model's probability.  NaN on failure. */
+ * validation classes with the model's probability.  NaN on failure.  With
+ * standardize_edge_features the weights being trained expect standardised
+ * edge features while hl_model_predict computes raw ones, so the
+ * standardisation is folded into the edge weights for the measurement (as
+ * it is at the end of training) and the trained weights are put back. */
 static double val_cluster_f(hl_trainer *t)
 {
     double fs[HLI_TAU_STEPS], f0s[HLI_TAU_STEPS], top = NAN;
     int32_t lvs[HLI_TAU_STEPS];
     hl_metrics mts[HLI_TAU_STEPS];
+    hl_model *m = t->model;
+    float *saved = NULL;
+    size_t nw = 0, nb = 0;
+    if (t->ef_mean != NULL && m->edge_w >= 0) {
+        nw = (size_t)(m->t[m->edge_w].rows * m->t[m->edge_w].cols);
+        nb = (size_t)(m->t[m->edge_b].rows * m->t[m->edge_b].cols);
+        if ((saved = hli_alloc(nw + nb, sizeof(float))) == NULL)
+            return NAN;
+        memcpy(saved, hli_param(m, m->edge_w), nw * sizeof(float));
+        memcpy(saved + nw, hli_param(m, m->edge_b), nb * sizeof(float));
+        hli_fold_edge_standardization(m, t->ef_mean, t->ef_inv);
+    }
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
     if (pred == NULL || tau_curve(t, 0, HL_SCORE_PROB, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top) < 0)
         top = NAN;
     free(pred);
+    if (saved != NULL) {
+        memcpy(hli_param(m, m->edge_w), saved, nw * sizeof(float));
+        memcpy(hli_param(m, m->edge_b), saved + nw, nb * sizeof(float));
+        free(saved);
+    }
     return top;
 }
 static void select_tau(hl_trainer *t)
@@ -847,8 +869,9 @@ hl_status hl_trainer_run(hl_trainer *t)
                     if ((st = eval_set(m, &t->val, t->nt, &pr.val_auc, &pr.val_ap, &pr.val_level0_auc,
                                        &pr.val_level0_ap)) != HL_OK)
                         goto out;
-                    /* checkpoint by the level-0 k_list[0] graph: the graph a clustering
-                     * starts from and the one the test link AUC is measured on */
+                    /* checkpoint by the validation clustering (default), or by the
+                     * link AUC on the level-0 k_list[0] graph (the graph a clustering
+                     * starts from) or on all validation graphs */
                     double sel = o->checkpoint_metric == HL_CHECKPOINT_POOLED || isnan(pr.val_level0_auc)
                                      ? pr.val_auc
                                      : pr.val_level0_auc;
