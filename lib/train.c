@@ -686,7 +686,7 @@ static void select_tau(hl_trainer *t)
 {
     if (!t->has_val || t->val_n < 2)
         return;
-    double best = -1.0, best_f0 = 0.0, best_prob = -1.0;
+    double best = -1.0, best_f0 = 0.0, best_prob = -1.0, prob_top = -1.0;
     float best_tau = t->model->tau, best_prob_tau = 0.0f;
     int32_t best_score = HL_SCORE_PROB, best_levels = 0;
     hl_metrics best_mt;
@@ -707,6 +707,7 @@ static void select_tau(hl_trainer *t)
         if (pass == 0) {
             best_prob = fs[pick];
             best_prob_tau = tau;
+            prob_top = top;
         }
         if (top > best) { /* scores compete on their best mean F */
             best = top;
@@ -747,10 +748,10 @@ done:
         hl_model_set_cluster_defaults(t->model, best_tau, best_score);
         hli_log(HL_LOG_INFO,
                 "training: clustering defaults chosen on validation classes: score %s, tau %.2f (pairwise F %.4f, "
-                "BCubed F %.4f, NMI %.4f, %d levels; level 0 alone: mean F %.4f); best with the model's "
-                "probability: tau %.2f, mean F %.4f",
+                "BCubed F %.4f, NMI %.4f, %d levels; level 0 alone: mean F %.4f); with the model's "
+                "probability: tau %.3f, mean F %.4f (best over tau %.6f)",
                 best_score == HL_SCORE_PROB ? "prob" : "snn", (double)best_tau, best_mt.pairwise_f, best_mt.bcubed_f,
-                best_mt.nmi, (int)best_levels, best_f0, (double)best_prob_tau, best_prob);
+                best_mt.nmi, (int)best_levels, best_f0, (double)best_prob_tau, best_prob, prob_top);
     }
 }
 

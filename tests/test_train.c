@@ -509,6 +509,67 @@ static void train_once(const float *x, const int64_t *y, int64_t n, int64_t d, c
     *st = hl_train(&cfg, &o, x, y, n, d, out);
 }
 
+/* The clustering checkpoint metric is measured during training on the
+ * weights being trained; with standardised edge features those expect
+ * standardised inputs while predict computes raw ones, so the measurement
+ * must fold the standardisation (lib/train.c, val_cluster_f).  Property: the
+ * best value the progress callback reports equals the best validation F
+ * that the tau selection measures on the final, folded model (logged). */
+static double g_logged_top = -1.0;
+static void capture_log(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    const char *p = strstr(msg, "(best over tau ");
+    if (p != NULL)
+        g_logged_top = atof(p + strlen("(best over tau "));
+}
+
+static int last_best(const hl_train_progress *p, void *user)
+{
+    double *b = user;
+    if (!isnan(p->val_cluster_f))
+        *b = p->best_val_auc;
+    return 0;
+}
+
+START_TEST(test_cluster_checkpoint_matches_final_model)
+{
+    float *x;
+    int64_t *y;
+    make_data(40, 12, 12, 1.6, 3, &x, &y); /* overlapping classes: F well below 1 */
+    const int64_t n = 480, d = 12;
+    for (int std = 0; std <= 1; std++) {
+        hl_model_config cfg = tiny_cfg(d);
+        hl_train_options o;
+        hl_train_options_init(&o);
+        ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_CLUSTER);
+        o.num_graphs = 2;
+        o.batch_size = 128;
+        o.epochs = 3;
+        o.lr = 0.05;
+        o.eval_every = 5;
+        o.seed = 4;
+        o.standardize_edge_features = std;
+        double best = -1.0;
+        o.progress = last_best;
+        o.progress_user = &best;
+        g_logged_top = -1.0;
+        hl_set_log_callback(capture_log, NULL, HL_LOG_INFO);
+        hl_model *m = NULL;
+        const hl_status st = hl_train(&cfg, &o, x, y, n, d, &m);
+        hl_set_log_callback(NULL, NULL, HL_LOG_INFO);
+        ck_assert_msg(st == HL_OK, "%s", hl_last_error());
+        ck_assert(best > 0.0 && best <= 1.0);
+        ck_assert_msg(fabs(best - g_logged_top) < 2e-6, "std %d: checkpoint F %.6f, final model F %.6f", std, best,
+                      g_logged_top);
+        hl_model_free(m);
+    }
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(test_train_learns_and_is_reproducible)
 {
     float *x;
@@ -600,6 +661,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_fold_standardization);
     tcase_add_test(tc, test_batch_subgraph_exact);
     tcase_add_test(tc, test_train_learns_and_is_reproducible);
+    tcase_add_test(tc, test_cluster_checkpoint_matches_final_model);
     tcase_add_test(tc, test_trainer_bad_input);
     suite_add_tcase(s, tc);
     return s;
