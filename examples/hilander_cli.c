@@ -503,7 +503,8 @@ static const char *CLUSTER_HELP =
     "usage: hilander cluster [--model M.hlm] --features X.npy --labels-out L.npy\n"
     "                        [--k 10] [--tau T] [--levels L] [--score prob|sim|snn]\n"
     "                        [--hierarchy-out H.npy] [--truth Y.npy] [--oracle]\n"
-    "                        [--method exact|approx|auto] [--no-early-stop] [--threads T]\n"
+    "                        [--method exact|approx|auto] [--nlist N] [--nprobe P]\n"
+    "                        [--no-early-stop] [--threads T]\n"
     "\n"
     "Cluster the rows of X.npy.  With --model: the learned edge score (prob) and\n"
     "density, tau and score defaulting to the values stored in the model.\n"
@@ -514,7 +515,9 @@ static const char *CLUSTER_HELP =
     "labels after every level (int64, levels x N).  With --truth Y.npy it prints\n"
     "per level the nodes, edges added, clusters and pairwise precision/recall\n"
     "(over-merging shows as falling precision).  --oracle (needs --truth)\n"
-    "decodes with the true links and densities: the ceiling of the method.\n";
+    "decodes with the true links and densities: the ceiling of the method.\n"
+    "--nlist/--nprobe: IVF cells and cells scanned per query of the approximate\n"
+    "kNN search (auto uses it above 50,000 nodes); 0 = automatic / calibrated.\n";
 
 typedef struct {
     int32_t max_levels;
@@ -584,6 +587,12 @@ static int cmd_cluster(int argc, char **argv)
         } else if (opt_val(&a, "--method", &v)) {
             if (!v || parse_method(v, &o.knn_method))
                 return usage_error(cmd, "--method must be exact, approx or auto");
+        } else if (opt_val(&a, "--nlist", &v)) {
+            if (!v || parse_i64(v, 0, INT64_MAX, &o.knn_nlist))
+                return usage_error(cmd, "--nlist needs an integer >= 0 (0 = automatic)");
+        } else if (opt_val(&a, "--nprobe", &v)) {
+            if (!v || parse_i64(v, 0, INT64_MAX, &o.knn_nprobe))
+                return usage_error(cmd, "--nprobe needs an integer >= 0 (0 = calibrated)");
         } else if (opt_val(&a, "--threads", &v)) {
             if (!v || parse_i64(v, 0, 4096, &tmp))
                 return usage_error(cmd, "--threads needs an integer in [0, 4096]");

@@ -55,6 +55,12 @@ void hl_cluster_options_init(hl_cluster_options *opts)
     opts->num_threads = 0;
     opts->progress = NULL;
     opts->progress_user = NULL;
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    opts->knn_auto_threshold = ko.auto_threshold;
+    opts->knn_nlist = ko.nlist;
+    opts->knn_nprobe = ko.nprobe;
+    opts->knn_target_recall = ko.target_recall;
 }
 
 void hl_clustering_free(hl_clustering *clustering)
@@ -228,6 +234,12 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         return hli_error(HL_EINVAL, "cluster: score = %d is not an hl_score (or -1)", (int)opts->score);
     if (opts->knn_method < HL_KNN_AUTO || opts->knn_method > HL_KNN_APPROX)
         return hli_error(HL_EINVAL, "cluster: knn_method = %d is not an hl_knn_method", (int)opts->knn_method);
+    if (opts->knn_auto_threshold < 0 || opts->knn_nlist < 0 || opts->knn_nprobe < 0)
+        return hli_error(HL_EINVAL, "cluster: knn_auto_threshold = %lld, knn_nlist = %lld and knn_nprobe = %lld must "
+                                    "be >= 0", (long long)opts->knn_auto_threshold, (long long)opts->knn_nlist,
+                         (long long)opts->knn_nprobe);
+    if (!(opts->knn_target_recall > 0.0 && opts->knn_target_recall <= 1.0))
+        return hli_error(HL_EINVAL, "cluster: knn_target_recall = %g must be in (0, 1]", opts->knn_target_recall);
 
     /* Resolve the score and tau. */
     int32_t score = opts->score;
@@ -308,6 +320,9 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     ko.k = opts->k;
     ko.method = opts->knn_method;
     ko.num_threads = opts->num_threads;
+    ko.auto_threshold = opts->knn_auto_threshold;
+    ko.nprobe = opts->knn_nprobe;
+    ko.target_recall = opts->knn_target_recall;
 
     int64_t prev_added = -1;
     for (int32_t level = 0; level < max_levels; level++) {
@@ -315,6 +330,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
             break; /* too few nodes for a k-NN graph */
         double t0 = now_s();
         /* lv.x is already normalised (level 0: x0; above: peaks' rows of x0). */
+        ko.nlist = opts->knn_nlist <= lv.n ? opts->knn_nlist : 0;
         if ((st = hli_graph_build_normalized(lv.x, lv.n, d, &ko, &g)) != HL_OK)
             goto done;
         double t1 = now_s();

@@ -433,6 +433,84 @@ START_TEST(test_one_level_equals_decode)
 }
 END_TEST
 
+static char g_ivf_log[512];
+static int g_ivf_lines;
+static void ivf_log(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    if (strncmp(msg, "knn ivf:", 8) == 0) {
+        g_ivf_lines++;
+        snprintf(g_ivf_log, sizeof g_ivf_log, "%s", msg);
+    }
+}
+
+/* The approximate search's parameters reach every level's kNN graph: an
+ * exhaustive IVF (every cell probed) gives the exact graph, hence the exact
+ * clustering; a knn_nlist above a level's node count falls back to the
+ * automatic count; bad values are refused by name. */
+START_TEST(test_knn_options_pass_through)
+{
+    const int64_t nc = 8, m = 15, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 21, &y);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    ck_assert_int_eq(o.knn_auto_threshold, 50000);
+    ck_assert_int_eq(o.knn_nlist, 0);
+    ck_assert_int_eq(o.knn_nprobe, 0);
+    ck_assert(o.knn_target_recall == 0.97);
+    o.max_levels = 3;
+    o.early_stop = 0;
+    o.tau = 0.2f;
+    hl_clustering *ce = NULL, *ca = NULL;
+    o.knn_method = HL_KNN_EXACT;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ce), HL_OK);
+    o.knn_method = HL_KNN_APPROX;
+    o.knn_nlist = 8;
+    o.knn_nprobe = 8; /* every cell: exhaustive */
+    g_ivf_lines = 0;
+    hl_set_log_callback(ivf_log, NULL, HL_LOG_INFO);
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ca), HL_OK);
+    hl_set_log_callback(NULL, NULL, HL_LOG_INFO);
+    /* the search ran with the caller's cells and probes at every level */
+    ck_assert_int_eq(g_ivf_lines, hl_clustering_num_levels(ca));
+    ck_assert_msg(strstr(g_ivf_log, "nlist = 8,") && strstr(g_ivf_log, "nprobe = 8") &&
+                      !strstr(g_ivf_log, "calibrated"),
+                  "%s", g_ivf_log);
+    ck_assert_int_eq(hl_clustering_num_levels(ce), hl_clustering_num_levels(ca));
+    ck_assert_int_gt(hl_clustering_num_levels(ce), 1); /* levels above 0 saw the options too */
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    ck_assert(a && b);
+    for (int32_t l = 0; l < hl_clustering_num_levels(ce); l++) {
+        ck_assert_int_eq(hl_clustering_labels(ce, l, a), HL_OK);
+        ck_assert_int_eq(hl_clustering_labels(ca, l, b), HL_OK);
+        ck_assert_mem_eq(a, b, (size_t)n * sizeof(int64_t));
+    }
+    hl_clustering_free(ce);
+    hl_clustering_free(ca);
+    /* nlist larger than the level: the automatic count instead of an error */
+    o.knn_nlist = n + 5;
+    o.knn_nprobe = 0;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ca), HL_OK);
+    hl_clustering_free(ca);
+    ca = NULL;
+    o.knn_nlist = 0;
+    o.knn_nprobe = -1;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ca), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "knn_nprobe"));
+    o.knn_nprobe = 0;
+    o.knn_target_recall = 0.0;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ca), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "knn_target_recall"));
+    ck_assert_ptr_null(ca);
+    free(a);
+    free(b);
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(test_with_model)
 {
     /* an untrained model: checks the PROB path end to end (shapes, defaults,
@@ -497,6 +575,7 @@ int main(void)
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_with_model);
     tcase_add_test(tc, test_one_level_equals_decode);
+    tcase_add_test(tc, test_knn_options_pass_through);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

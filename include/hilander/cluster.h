@@ -32,6 +32,14 @@ typedef struct hl_cluster_options {
     int32_t num_threads;    /**< 0 = all available; results never depend on it */
     hl_cluster_progress_fn progress;
     void *progress_user;
+    /* The kNN search of every level (see hl_knn_options). */
+    int64_t knn_auto_threshold; /**< knn_method AUTO: exact search for levels of at most this many
+                                     nodes, approximate (IVF) above (default 50000) */
+    int64_t knn_nlist;          /**< IVF cells; 0 = automatic (default).  A level with fewer nodes
+                                     than knn_nlist uses the automatic count */
+    int64_t knn_nprobe;         /**< IVF cells scanned per query; 0 = calibrated to
+                                     knn_target_recall (default) */
+    double knn_target_recall;   /**< recall@k the calibration aims at, in (0, 1] (default 0.97) */
 } hl_cluster_options;
 
 /** Fill @p opts with defaults. */
