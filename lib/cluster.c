@@ -245,6 +245,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     int32_t score = opts->score;
     float tau = opts->tau;
     const int oracle = truth != NULL;
+    int32_t model_levels = 0; /* the model's stored level limit, for its stored score */
     if (model != NULL && !oracle) {
         hl_model_config cfg;
         hl_model_config_init(&cfg);
@@ -263,6 +264,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
             score = mscore;
         if (tau < 0.0f)
             tau = score == mscore ? mtau : -1.0f;
+        if (score == mscore && (st = hl_model_get_cluster_levels(model, &model_levels)) != HL_OK)
+            return st;
     } else if (score < 0) {
         score = HL_SCORE_SNN;
     }
@@ -276,7 +279,10 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
                                       : HLI_DEFAULT_TAU_PROB;
     int32_t max_levels = opts->max_levels;
     if (max_levels == 0)
-        max_levels = oracle ? HLI_LEVELS_ORACLE : score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED;
+        max_levels = oracle              ? HLI_LEVELS_ORACLE
+                     : model_levels > 0  ? model_levels
+                     : score == HL_SCORE_PROB ? HLI_LEVELS_MODEL
+                                              : HLI_LEVELS_UNSUPERVISED;
     hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g%s", (long long)n,
             (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau,
             oracle ? " (true links and densities)" : "");

@@ -273,6 +273,25 @@ hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32
     return HL_OK;
 }
 
+hl_status hl_model_set_cluster_levels(hl_model *model, int32_t levels)
+{
+    if (model == NULL)
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_levels: model is NULL");
+    if (levels < 0 || levels > HL_MAX_LEVELS)
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_levels: levels = %d must be in [0, %d]", (int)levels,
+                         HL_MAX_LEVELS);
+    model->cluster_levels = levels;
+    return HL_OK;
+}
+
+hl_status hl_model_get_cluster_levels(const hl_model *model, int32_t *levels)
+{
+    if (model == NULL || levels == NULL)
+        return hli_error(HL_EINVAL, "hl_model_get_cluster_levels: %s is NULL", model == NULL ? "model" : "levels");
+    *levels = model->cluster_levels;
+    return HL_OK;
+}
+
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192

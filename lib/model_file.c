@@ -10,12 +10,16 @@
 #include <string.h>
 
 #define HLI_MODEL_MAGIC "HLANDER\x1a"
-#define HLI_MODEL_VERSION 2u
+#define HLI_MODEL_VERSION 3u
 #define HLI_MODEL_HEADER 64 /* magic 8, version 4, config 48, num_tensors 4 */
 /* Version 2 appends u32 rel_rank after the version-1 header.  A model with
  * rel_rank = 0 is written as version 1 (byte for byte what version-1
  * libraries write and read); version-1 files load with rel_rank = 0. */
 #define HLI_MODEL_HEADER_V2 (HLI_MODEL_HEADER + 4)
+/* Version 3 appends u32 cluster_levels (1..HL_MAX_LEVELS) after rel_rank,
+ * which may then be 0.  Written only when a level limit is stored, so models
+ * without one keep their version-1/2 bytes. */
+#define HLI_MODEL_HEADER_V3 (HLI_MODEL_HEADER + 8)
 
 /* ---- little-endian buffer writer ------------------------------------------ */
 typedef struct wbuf {
@@ -65,8 +69,9 @@ hl_status hl_model_save(const hl_model *model, const char *path)
 {
     if (model == NULL || path == NULL)
         return hli_error(HL_EINVAL, "hl_model_save: %s is NULL", model == NULL ? "model" : "path");
-    const uint32_t version = model->cfg.rel_rank > 0 ? 2u : 1u;
-    size_t total = (version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER) + 4, data;
+    const uint32_t version = model->cluster_levels > 0 ? 3u : model->cfg.rel_rank > 0 ? 2u : 1u;
+    size_t total = (version >= 3 ? HLI_MODEL_HEADER_V3 : version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER) + 4,
+           data;
     for (int t = 0; t < model->num_tensors; t++)
         total += tensor_desc_bytes(&model->t[t]);
     if (!hli_mul_size((size_t)model->num_params, 4, &data) || total + data < total)
@@ -91,6 +96,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
     put_u32(&b, (uint32_t)model->num_tensors);
     if (version >= 2)
         put_u32(&b, (uint32_t)c->rel_rank);
+    if (version >= 3)
+        put_u32(&b, (uint32_t)model->cluster_levels);
     for (int t = 0; t < model->num_tensors; t++) {
         const hli_tensor *T = &model->t[t];
         const size_t nl = strlen(T->name);
@@ -175,7 +182,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
         st = hli_error(HL_EFORMAT, "'%s': model format version 0 at byte 8 is invalid", path);
         goto done;
     }
-    const size_t header = version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER;
+    const size_t header = version >= 3 ? HLI_MODEL_HEADER_V3 : version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER;
     if (len < header + 4) {
         st = hli_error(HL_EFORMAT, "'%s': truncated (%zu bytes, the header alone needs %zu)", path, len,
                        header + 4);
@@ -202,14 +209,23 @@ hl_status hl_model_load(const char *path, hl_model **out)
     const int32_t score = (int32_t)get_u32(p + 44);
     const uint32_t ntens = get_u32(p + 48);
     cfg.rel_rank = 0; /* version 1: full rank, whatever the current default */
+    uint32_t levels = 0;
     if (version >= 2) {
         const uint32_t rank = get_u32(p + 52);
-        if (rank == 0 || rank > INT32_MAX) {
-            st = hli_error(HL_EFORMAT, "'%s': rel_rank = %u at byte 64 must be > 0 in a version-2 file", path,
-                           rank);
+        if ((version == 2 && rank == 0) || rank > INT32_MAX) {
+            st = hli_error(HL_EFORMAT, "'%s': rel_rank = %u at byte 64 must be %s", path, rank,
+                           version == 2 ? "> 0 in a version-2 file" : "<= 2^31 - 1");
             goto done;
         }
         cfg.rel_rank = (int32_t)rank;
+    }
+    if (version >= 3) {
+        levels = get_u32(p + 56);
+        if (levels == 0 || levels > HL_MAX_LEVELS) {
+            st = hli_error(HL_EFORMAT, "'%s': cluster levels = %u at byte 68 must be in [1, %d]", path, levels,
+                           HL_MAX_LEVELS);
+            goto done;
+        }
     }
     hl_model lay;
     if (hli_model_layout(&cfg, &lay) != HL_OK) {
@@ -239,6 +255,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
     }
     m->tau = tau;
     m->score = score;
+    m->cluster_levels = (int32_t)levels;
     size_t off = header;
     const size_t end = len - 4;
     for (int t = 0; t < m->num_tensors; t++) {

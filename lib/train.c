@@ -519,8 +519,8 @@ hl_status hli_trainer_val_anchor(const hl_trainer *t, uint32_t feature, double *
  * model, k = k_list[0], automatic level limit, early stop) with the given
  * score and tau; *f = mean of pairwise and BCubed F of the final labels,
  * *f0 the same for level 0 alone.  Returns 0 on failure (logged). */
-static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int64_t *pred, hl_metrics *mt,
-                       double *f0, int32_t *levels)
+static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int32_t max_levels, int64_t *pred,
+                       hl_metrics *mt, double *f0, int32_t *levels)
 {
     const float *px = all ? t->all_x : t->val_x;
     const int64_t *py = all ? t->all_y : t->val_y;
@@ -530,6 +530,7 @@ static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int64_t
     co.k = t->opts.k_list[0];
     co.tau = tau;
     co.score = score;
+    co.max_levels = max_levels;
     co.num_threads = t->opts.num_threads;
     hl_clustering *cl = NULL;
     if (hl_cluster(t->model, px, pn, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
@@ -561,6 +562,9 @@ static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int64_t
  * (measured on class splits of the training data, docs/QUALITY.md). */
 #define HLI_TAU_SLACK 0.01
 #define HLI_TAU_STEPS 39
+/* The level limit tried against one level and stored when it wins (SPEC 5's
+ * default limit; the early stop ends most hierarchies sooner). */
+#define HLI_TRAIN_HIERARCHY_LEVELS 10
 static float grid_tau(int32_t score, int s)
 {
     return score == HL_SCORE_PROB ? 0.025f * (float)(s + 1) : 0.05f + 0.1f * (float)s;
@@ -595,11 +599,13 @@ static hl_status tau_graph(hl_trainer *t, int all, const hl_graph **g)
  * clustering is the level-0 decode, so the graph is built once, the scores
  * are computed once per call and only the decode runs per tau: the same
  * labels as hl_cluster (tests/test_cluster.c) at a fraction of the cost. */
-static int tau_curve(hl_trainer *t, int all, int32_t score, double slack, int64_t *pred, double *fs, double *f0s,
-                     int32_t *lvs, hl_metrics *mts, double *top)
+static int tau_curve(hl_trainer *t, int all, int32_t score, int32_t max_levels, double slack, int64_t *pred,
+                     double *fs, double *f0s, int32_t *lvs, hl_metrics *mts, double *top)
 {
     const int steps = score == HL_SCORE_PROB ? HLI_TAU_STEPS : 10;
-    const int one_level = (score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED) == 1;
+    const int one_level =
+        max_levels == 1 ||
+        (max_levels == 0 && (score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED) == 1);
     const int64_t pn = all ? t->all_n : t->val_n;
     const int64_t *py = all ? t->all_y : t->val_y;
     float *sc = NULL, *dens = NULL;
@@ -630,7 +636,7 @@ static int tau_curve(hl_trainer *t, int all, int32_t score, double slack, int64_
             }
             f0s[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
             lvs[s] = 1;
-        } else if (!val_cluster(t, all, score, tau, pred, &mts[s], &f0s[s], &lvs[s])) {
+        } else if (!val_cluster(t, all, score, tau, max_levels, pred, &mts[s], &f0s[s], &lvs[s])) {
             goto done;
         }
         fs[s] = 0.5 * (mts[s].pairwise_f + mts[s].bcubed_f);
@@ -672,7 +678,7 @@ static double val_cluster_f(hl_trainer *t)
         hli_fold_edge_standardization(m, t->ef_mean, t->ef_inv);
     }
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
-    if (pred == NULL || tau_curve(t, 0, HL_SCORE_PROB, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top) < 0)
+    if (pred == NULL || tau_curve(t, 0, HL_SCORE_PROB, 1, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top) < 0)
         top = NAN;
     free(pred);
     if (saved != NULL) {
@@ -687,6 +693,7 @@ static void select_tau(hl_trainer *t)
     if (!t->has_val || t->val_n < 2)
         return;
     double best = -1.0, best_f0 = 0.0, best_prob = -1.0, prob_top = -1.0;
+    int32_t best_limit = 0; /* level limit stored with the model: 0 = automatic (1 level) */
     float best_tau = t->model->tau, best_prob_tau = 0.0f;
     int32_t best_score = HL_SCORE_PROB, best_levels = 0;
     hl_metrics best_mt;
@@ -697,18 +704,38 @@ static void select_tau(hl_trainer *t)
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
     if (pred == NULL)
         return;
-    for (int pass = 0; pass < 2; pass++) {
-        const int32_t score = pass == 0 ? HL_SCORE_PROB : HL_SCORE_SNN;
+    /* pass 0: the model's probability, one level; pass 1: the same with the
+     * full hierarchy (early stop), kept only if it beats one level by more
+     * than the slack; pass 2: the shared-neighbour fallback, one level */
+    hl_model_set_cluster_levels(t->model, 0);
+    double top1 = -1.0;
+    for (int pass = 0; pass < 3; pass++) {
+        const int32_t score = pass < 2 ? HL_SCORE_PROB : HL_SCORE_SNN;
+        const int32_t max_levels = pass == 1 ? HLI_TRAIN_HIERARCHY_LEVELS : 1;
         double top;
-        const int pick = tau_curve(t, 0, score, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top);
+        const int pick = tau_curve(t, 0, score, max_levels, HLI_TAU_SLACK, pred, fs, f0s, lvs, mts, &top);
+        if (pick < 0 && pass == 1)
+            continue; /* logged; keep the one-level choice */
         if (pick < 0)
             goto done;
         const float tau = grid_tau(score, pick);
-        if (pass == 0) {
+        if (pass == 0)
+            top1 = top;
+        if (pass == 1) {
+            hli_log(HL_LOG_INFO,
+                    "training: validation clustering with the model, best mean F over tau: 1 level %.4f, up to "
+                    "%d levels %.4f",
+                    top1, (int)HLI_TRAIN_HIERARCHY_LEVELS, top);
+            if (!(top > top1 + HLI_TAU_SLACK))
+                continue;
+            best = -1.0; /* the hierarchy replaces the one-level choice */
+        }
+        if (pass < 2) {
             best_prob = fs[pick];
             best_prob_tau = tau;
-            prob_top = top;
         }
+        if (pass == 0)
+            prob_top = top; /* one level: what the checkpoint metric measures */
         if (top > best) { /* scores compete on their best mean F */
             best = top;
             best_tau = tau;
@@ -716,6 +743,7 @@ static void select_tau(hl_trainer *t)
             best_mt = mts[pick];
             best_f0 = f0s[pick];
             best_levels = lvs[pick];
+            best_limit = pass == 1 ? HLI_TRAIN_HIERARCHY_LEVELS : 0;
         }
     }
     /* The snn score does not depend on the model, so when it wins, its tau is
@@ -728,7 +756,7 @@ static void select_tau(hl_trainer *t)
         int32_t la[10];
         hl_metrics ma[10];
         float tau_all = best_tau;
-        const int pa_pick = pa ? tau_curve(t, 1, HL_SCORE_SNN, 0.0, pa, fa, fa0, la, ma, &best_all) : -1;
+        const int pa_pick = pa ? tau_curve(t, 1, HL_SCORE_SNN, 1, 0.0, pa, fa, fa0, la, ma, &best_all) : -1;
         if (pa_pick >= 0)
             tau_all = grid_tau(HL_SCORE_SNN, pa_pick);
         else
@@ -746,10 +774,11 @@ done:
     free(pred);
     if (best >= 0.0) {
         hl_model_set_cluster_defaults(t->model, best_tau, best_score);
+        hl_model_set_cluster_levels(t->model, best_score == HL_SCORE_PROB ? best_limit : 0);
         hli_log(HL_LOG_INFO,
                 "training: clustering defaults chosen on validation classes: score %s, tau %.2f (pairwise F %.4f, "
                 "BCubed F %.4f, NMI %.4f, %d levels; level 0 alone: mean F %.4f); with the model's "
-                "probability: tau %.3f, mean F %.4f (best over tau %.6f)",
+                "probability: tau %.3f, mean F %.4f (best over tau %.6f at one level)",
                 best_score == HL_SCORE_PROB ? "prob" : "snn", (double)best_tau, best_mt.pairwise_f, best_mt.bcubed_f,
                 best_mt.nmi, (int)best_levels, best_f0, (double)best_prob_tau, best_prob, prob_top);
     }

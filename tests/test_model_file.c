@@ -210,6 +210,51 @@ START_TEST(test_bit_flips)
 }
 END_TEST
 
+/* A stored level limit makes a version-3 file (u32 levels at byte 68, after
+ * rel_rank, which may be 0 there); models without one keep version 1/2. */
+START_TEST(test_cluster_levels_version_3)
+{
+    hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL); /* full rank */
+    int32_t lv = -1;
+    ck_assert_int_eq(hl_model_get_cluster_levels(m, &lv), HL_OK);
+    ck_assert_int_eq(lv, 0);
+    ck_assert_int_eq(hl_model_set_cluster_levels(m, HL_MAX_LEVELS + 1), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "levels"));
+    ck_assert_int_eq(hl_model_set_cluster_levels(m, 10), HL_OK);
+    char p1[300], p2[300];
+    path_of(p1, sizeof p1, "v3.hlm");
+    path_of(p2, sizeof p2, "v3b.hlm");
+    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
+    size_t len;
+    unsigned char *b = slurp(p1, &len);
+    ck_assert_uint_eq(b[8], 3);
+    ck_assert_uint_eq(b[64], 0);  /* rel_rank 0 is allowed in version 3 */
+    ck_assert_uint_eq(b[68], 10); /* the levels */
+    hl_model *r = NULL;
+    ck_assert_int_eq(hl_model_load(p1, &r), HL_OK);
+    ck_assert_int_eq(hl_model_get_cluster_levels(r, &lv), HL_OK);
+    ck_assert_int_eq(lv, 10);
+    ck_assert_mem_eq(r->params, m->params, (size_t)m->num_params * sizeof(float));
+    hl_model_free(r);
+    r = NULL;
+    /* levels 0 in a version-3 file is refused, naming the byte */
+    put32(b + 68, 0);
+    put32(b + len - 4, hli_crc32(0, b, len - 4));
+    spit(p2, b, len);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 68"));
+    ck_assert_ptr_null(r);
+    /* back to 0 = automatic: the file is version 1 again */
+    ck_assert_int_eq(hl_model_set_cluster_levels(m, 0), HL_OK);
+    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
+    free(b);
+    b = slurp(p2, &len);
+    ck_assert_uint_eq(b[8], 1);
+    free(b);
+    hl_model_free(m);
+}
+END_TEST
+
 START_TEST(test_future_version_and_lying_header)
 {
     hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL);
@@ -222,11 +267,11 @@ START_TEST(test_future_version_and_lying_header)
     hl_model *r = NULL;
 
     /* a newer version, with a valid checksum */
-    put32(b + 8, 3);
+    put32(b + 8, 4);
     put32(b + len - 4, hli_crc32(0, b, len - 4));
     spit(q, b, len);
     ck_assert_int_eq(hl_model_load(q, &r), HL_EVERSION);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 3"));
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 4"));
     put32(b + 8, 1);
 
     /* a huge hidden size with a valid checksum: refused before allocating */
@@ -291,6 +336,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_future_version_and_lying_header);
     tcase_add_test(tc, test_low_rank_version_2);
+    tcase_add_test(tc, test_cluster_levels_version_3);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
     return s;

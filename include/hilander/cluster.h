@@ -24,9 +24,12 @@ typedef struct hl_cluster_options {
     int32_t score;          /**< an hl_score; -1 = the model's stored default, SNN without a
                                  model (default -1) */
     int32_t max_levels;     /**< level limit; 0 = automatic (the default): 10 for the oracle
-                                 (truth given, SPEC 5); 1 for a model's score and for the
-                                 unsupervised SIM/SNN, whose upper levels over-merge on classes
-                                 held out from training (docs/QUALITY.md) */
+                                 (truth given, SPEC 5); with a model's stored score, the level
+                                 limit stored with it (hl_model_get_cluster_levels: training
+                                 stores 10 when the hierarchy clusters its validation classes
+                                 better); otherwise 1, for a model's score and for the
+                                 unsupervised SIM/SNN, whose upper levels over-merge on the
+                                 Omniglot classes held out from training (docs/QUALITY.md) */
     int32_t early_stop;     /**< 1: stop when edges_added(prev)/edges_added(this) < k-1 (default 1) */
     int32_t knn_method;     /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;    /**< 0 = all available; results never depend on it */

@@ -108,6 +108,9 @@ HL_API hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, 
                                   const float *c, int64_t n, int64_t d, int32_t num_threads,
                                   float *edge_prob, float *density);
 
+/** Largest level limit a model can store (hl_model_set_cluster_levels). */
+#define HL_MAX_LEVELS 1000
+
 /**
  * Clustering defaults stored with a model (chosen on validation classes at
  * training time).  @p tau in [0,1]; @p score an hl_score.
@@ -116,6 +119,19 @@ HL_API hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, 
 HL_API hl_status hl_model_set_cluster_defaults(hl_model *model, float tau, int32_t score);
 /** Read the stored clustering defaults. @return HL_OK or HL_EINVAL */
 HL_API hl_status hl_model_get_cluster_defaults(const hl_model *model, float *tau, int32_t *score);
+
+/**
+ * The level limit stored with a model, used by hl_cluster when its
+ * max_levels is 0 (automatic) and the clustering uses the model's stored
+ * score.  0 (the default) = hl_cluster's automatic limit (1 level for a
+ * learned score).  Training stores 10 when the full hierarchy (with early
+ * stop) clusters the validation classes better than one level.
+ * @param levels 0 or 1..HL_MAX_LEVELS
+ * @return HL_OK or HL_EINVAL (NULL model, levels out of range)
+ */
+HL_API hl_status hl_model_set_cluster_levels(hl_model *model, int32_t levels);
+/** Read the stored level limit (0 = automatic). @return HL_OK or HL_EINVAL */
+HL_API hl_status hl_model_get_cluster_levels(const hl_model *model, int32_t *levels);
 
 /**
  * Save a model in the documented binary format (docs/MODEL_FORMAT.md),
