@@ -511,6 +511,55 @@ START_TEST(test_knn_options_pass_through)
 }
 END_TEST
 
+/* A model's stored level limit is hl_cluster's automatic limit when the
+ * model's stored score is used (lib/cluster.c); 0 = one level. */
+START_TEST(test_model_stored_levels)
+{
+    const int64_t nc = 10, m = 12, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = blobs(nc, m, d, 3, &y);
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 42, &model), HL_OK);
+    /* the stored score is snn here: its levels are predictable on blobs */
+    ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.45f, HL_SCORE_SNN), HL_OK);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o);
+    o.early_stop = 0;
+    hl_clustering *c = NULL, *e = NULL;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_num_levels(c), 1); /* nothing stored: one level */
+    hl_clustering_free(c);
+    ck_assert_int_eq(hl_model_set_cluster_levels(model, 3), HL_OK);
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
+    o.max_levels = 3;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &e), HL_OK);
+    ck_assert_int_gt(hl_clustering_num_levels(e), 1); /* the comparison below is not trivial */
+    ck_assert_int_eq(hl_clustering_num_levels(c), hl_clustering_num_levels(e));
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    ck_assert(a && b);
+    ck_assert_int_eq(hl_clustering_labels(c, -1, a), HL_OK);
+    ck_assert_int_eq(hl_clustering_labels(e, -1, b), HL_OK);
+    ck_assert_mem_eq(a, b, (size_t)n * sizeof(int64_t));
+    hl_clustering_free(c);
+    hl_clustering_free(e);
+    /* another score than the stored one: its own automatic limit */
+    o.max_levels = 0;
+    o.score = HL_SCORE_SIM;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_num_levels(c), 1);
+    hl_clustering_free(c);
+    free(a);
+    free(b);
+    hl_model_free(model);
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(test_with_model)
 {
     /* an untrained model: checks the PROB path end to end (shapes, defaults,
@@ -576,6 +625,7 @@ int main(void)
     tcase_add_test(tc, test_with_model);
     tcase_add_test(tc, test_one_level_equals_decode);
     tcase_add_test(tc, test_knn_options_pass_through);
+    tcase_add_test(tc, test_model_stored_levels);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
