@@ -278,11 +278,14 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
               : score == HL_SCORE_SNN ? HLI_DEFAULT_TAU_SNN
                                       : HLI_DEFAULT_TAU_PROB;
     int32_t max_levels = opts->max_levels;
-    if (max_levels == 0)
-        max_levels = oracle              ? HLI_LEVELS_ORACLE
-                     : model_levels > 0  ? model_levels
-                     : score == HL_SCORE_PROB ? HLI_LEVELS_MODEL
-                                              : HLI_LEVELS_UNSUPERVISED;
+    if (max_levels == 0) {
+        if (oracle)
+            max_levels = HLI_LEVELS_ORACLE;
+        else if (model_levels > 0) /* chosen on validation classes at training time */
+            max_levels = model_levels;
+        else
+            max_levels = score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED;
+    }
     hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g%s", (long long)n,
             (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau,
             oracle ? " (true links and densities)" : "");
