@@ -776,7 +776,7 @@ done:
         hl_model_set_cluster_defaults(t->model, best_tau, best_score);
         hl_model_set_cluster_levels(t->model, best_score == HL_SCORE_PROB ? best_limit : 0);
         hli_log(HL_LOG_INFO,
-                "training: clustering defaults chosen on validation classes: score %s, tau %.2f (pairwise F %.4f, "
+                "training: clustering defaults chosen on validation classes: score %s, tau %.3f (pairwise F %.4f, "
                 "BCubed F %.4f, NMI %.4f, %d levels; level 0 alone: mean F %.4f); with the model's "
                 "probability: tau %.3f, mean F %.4f (best over tau %.6f at one level)",
                 best_score == HL_SCORE_PROB ? "prob" : "snn", (double)best_tau, best_mt.pairwise_f, best_mt.bcubed_f,
