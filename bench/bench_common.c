@@ -54,7 +54,7 @@ void bench_print_machine(void)
            openblas_get_num_threads ? openblas_get_num_threads() : -1);
 }
 
-double bench_sgemm_gflops(int m, int n, int k, int reps)
+double bench_sgemm_layout_gflops(int m, int n, int k, int layout, int reps)
 {
     float *a = malloc(sizeof(float) * (size_t)m * (size_t)k);
     float *b = malloc(sizeof(float) * (size_t)n * (size_t)k);
@@ -69,13 +69,22 @@ double bench_sgemm_gflops(int m, int n, int k, int reps)
         a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
     for (size_t i = 0; i < (size_t)n * (size_t)k; i++)
         b[i] = (float)((i * 40503u) % 1000) / 1000.0f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
-    double t0 = bench_now();
-    for (int r = 0; r < reps; r++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
-    double t = bench_now() - t0;
+    double t = 0.0;
+    for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not timed */
+        const double t0 = bench_now();
+        if (layout == 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+        else if (layout == 1)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, 1.0f, b, k, a, k, 0.0f, c, m);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+        if (r >= 0)
+            t += bench_now() - t0;
+    }
     free(a);
     free(b);
     free(c);
     return 2.0 * m * n * (double)k * reps / t / 1e9;
 }
+
+double bench_sgemm_gflops(int m, int n, int k, int reps) { return bench_sgemm_layout_gflops(m, n, k, 0, reps); }

@@ -12,7 +12,6 @@
 #include "bench_common.h"
 #include "train_internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -82,42 +81,6 @@ static hl_status build_graph(const float *xn, int64_t n, int64_t d, int64_t k, h
     return st;
 }
 
-/* GFLOP/s of C (m x n) = A (m x k) op(B) in one of three layouts:
- * 0: row-major A B^T with B n x k (what inference uses for x W^T),
- * 1: the transposed product C^T (n x m) = B A^T (the large dimension on
- *    OpenBLAS's packed-A side), 2: A Bt with Bt k x n (pre-transposed weight). */
-static double gemm_layout(int m, int n, int k, int layout, int reps)
-{
-    float *a = malloc(sizeof(float) * (size_t)m * (size_t)k), *b = malloc(sizeof(float) * (size_t)n * (size_t)k);
-    float *c = malloc(sizeof(float) * (size_t)m * (size_t)n);
-    if (!a || !b || !c) {
-        free(a);
-        free(b);
-        free(c);
-        return -1.0;
-    }
-    for (size_t i = 0; i < (size_t)m * (size_t)k; i++)
-        a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
-    for (size_t i = 0; i < (size_t)n * (size_t)k; i++)
-        b[i] = (float)((i * 40503u) % 1000) / 1000.0f;
-    double t = 0.0;
-    for (int r = -1; r < reps; r++) {
-        const double t0 = bench_now();
-        if (layout == 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
-        else if (layout == 1)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, 1.0f, b, k, a, k, 0.0f, c, m);
-        else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-        if (r >= 0)
-            t += bench_now() - t0;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return 2.0 * m * n * (double)k * reps / t / 1e9;
-}
-
 static int gemm(void)
 {
     static const int shp[][3] = {{8192, 512, 512}, {100000, 512, 512}, {4096, 256, 512}, {4096, 256, 256},
@@ -130,8 +93,8 @@ static int gemm(void)
     static const int shl[][3] = {{16384, 256, 256}, {4096, 256, 256}, {8192, 512, 512}, {16384, 256, 512}};
     for (size_t i = 0; i < sizeof shl / sizeof shl[0]; i++)
         printf("sgemm M = %d, N = %d, K = %d: x W^T %.1f, (W x^T)^T %.1f, x Wt %.1f GFLOP/s\n", shl[i][0], shl[i][1],
-               shl[i][2], gemm_layout(shl[i][0], shl[i][1], shl[i][2], 0, 10),
-               gemm_layout(shl[i][0], shl[i][1], shl[i][2], 1, 10), gemm_layout(shl[i][0], shl[i][1], shl[i][2], 2, 10));
+               shl[i][2], bench_sgemm_layout_gflops(shl[i][0], shl[i][1], shl[i][2], 0, 10),
+               bench_sgemm_layout_gflops(shl[i][0], shl[i][1], shl[i][2], 1, 10), bench_sgemm_layout_gflops(shl[i][0], shl[i][1], shl[i][2], 2, 10));
     print_load();
     return 0;
 }
