@@ -45,6 +45,18 @@ static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t 
 
 /* Labels 0..C-1 by first appearance; every level coarsens the previous one;
  * the stats agree with the labels. */
+/* An untrained model (hidden 16, defaults otherwise) for d-dim features. */
+static hl_model *small_model(int64_t d, uint64_t seed)
+{
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, seed, &model), HL_OK);
+    return model;
+}
+
 static void check_hierarchy(const hl_clustering *c, int64_t n)
 {
     int32_t L = hl_clustering_num_levels(c);
@@ -329,16 +341,10 @@ START_TEST(test_bad_input)
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "row 23"));
     ck_assert_ptr_null(c);
     /* a model of another feature dimension */
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = 8;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    if (hl_model_create(&cfg, 1, &model) == HL_OK) {
-        ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_EINVAL);
-        ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
-        hl_model_free(model);
-    }
+    hl_model *model = small_model(2 * d, 1);
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
+    hl_model_free(model);
     /* accessors */
     int64_t lab[1];
     ck_assert_int_eq(hl_clustering_labels(NULL, 0, lab), HL_EINVAL);
@@ -363,12 +369,7 @@ START_TEST(test_one_level_equals_decode)
     const int64_t nc = 8, m = 15, d = 8, n = nc * m, k = 10;
     int64_t *y;
     float *x = blobs(nc, m, d, 11, &y);
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 5, &model), HL_OK);
+    hl_model *model = small_model(d, 5);
     hl_status st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     ck_assert_ptr_nonnull(xn);
@@ -518,12 +519,7 @@ START_TEST(test_model_stored_levels)
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;
     int64_t *y;
     float *x = blobs(nc, m, d, 3, &y);
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 42, &model), HL_OK);
+    hl_model *model = small_model(d, 42);
     /* the stored score is snn here: its levels are predictable on blobs */
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.45f, HL_SCORE_SNN), HL_OK);
     hl_cluster_options o;
@@ -567,12 +563,7 @@ START_TEST(test_with_model)
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;
     int64_t *y;
     float *x = blobs(nc, m, d, 3, &y);
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 42, &model), HL_OK);
+    hl_model *model = small_model(d, 42);
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.3f, HL_SCORE_PROB), HL_OK);
     hl_cluster_options o;
     hl_cluster_options_init(&o);
