@@ -504,13 +504,16 @@ static const char *CLUSTER_HELP =
     "                        [--k 10] [--tau T] [--levels L] [--score prob|sim|snn]\n"
     "                        [--hierarchy-out H.npy] [--truth Y.npy] [--oracle]\n"
     "                        [--method exact|approx|auto] [--nlist N] [--nprobe P]\n"
-    "                        [--no-early-stop] [--threads T]\n"
+    "                        [--merge M] [--no-early-stop] [--threads T]\n"
     "\n"
     "Cluster the rows of X.npy.  With --model: the learned edge score (prob) and\n"
     "density, tau and score defaulting to the values stored in the model.\n"
     "Without a model: the unsupervised decode, score snn (shared-neighbour\n"
     "fraction, tau 0.45) or sim (cosine, tau 0.875), one level by default.\n"
     "--levels 0 = automatic (1; 10 with --oracle).\n"
+    "--merge M: after the last level, join clusters whose level-0 edge scores\n"
+    "between them sum to more than M * sqrt(|A| |B|); 0 = off; default: the\n"
+    "model's stored threshold (chosen on validation classes), else off.\n"
     "Writes the final labels (int64, N) to L.npy and, with --hierarchy-out, the\n"
     "labels after every level (int64, levels x N).  With --truth Y.npy it prints\n"
     "per level the nodes, edges added, clusters and pairwise precision/recall\n"
@@ -593,6 +596,10 @@ static int cmd_cluster(int argc, char **argv)
         } else if (opt_val(&a, "--nprobe", &v)) {
             if (!v || parse_i64(v, 0, INT64_MAX, &o.knn_nprobe))
                 return usage_error(cmd, "--nprobe needs an integer >= 0 (0 = calibrated)");
+        } else if (opt_val(&a, "--merge", &v)) {
+            if (!v || parse_f64(v, &dv) || !(dv >= 0) || dv > 1e30)
+                return usage_error(cmd, "--merge must be a number >= 0 (0 = off)");
+            o.merge = (float)dv;
         } else if (opt_val(&a, "--threads", &v)) {
             if (!v || parse_i64(v, 0, 4096, &tmp))
                 return usage_error(cmd, "--threads needs an integer in [0, 4096]");

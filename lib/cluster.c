@@ -61,6 +61,7 @@ void hl_cluster_options_init(hl_cluster_options *opts)
     opts->knn_nlist = ko.nlist;
     opts->knn_nprobe = ko.nprobe;
     opts->knn_target_recall = ko.target_recall;
+    opts->merge = -1.0f;
 }
 
 void hl_clustering_free(hl_clustering *clustering)
@@ -202,6 +203,43 @@ hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_
     return HL_OK;
 }
 
+/* The linkage merge (lib/merge.c) after the last level: @p top is the level
+ * the hierarchy ended with (its node_of_point maps points to clusters), g0 and
+ * sc0 the level-0 graph and scores.  Recorded as one more level. */
+static hl_status linkage_merge(hl_clustering *c, const hl_graph *g0, const float *sc0, const hli_level *top,
+                               float merge, const hl_cluster_options *opts)
+{
+    double t0 = now_s();
+    hli_link *links = NULL;
+    int64_t nl = 0;
+    hl_status st = hli_cluster_links(g0, sc0, top->node_of_point, top->n, &links, &nl);
+    if (st != HL_OK)
+        return st;
+    int64_t *root = hli_alloc((size_t)top->n, sizeof(int64_t));
+    int64_t *merged = hli_alloc((size_t)c->n, sizeof(int64_t));
+    if (root == NULL || merged == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    hli_merge m;
+    hli_merge_init(&m, root, top->n);
+    hli_merge_until(&m, links, nl, (double)merge);
+    hli_merge_apply(&m, top->node_of_point, c->n, merged);
+    const int64_t stats[4] = {top->n, nl, m.unions, top->n - m.unions};
+    if ((st = record_level(c, merged, top->n, stats)) != HL_OK)
+        goto done;
+    hli_log(HL_LOG_INFO, "cluster: linkage merge at %g: %lld clusters, %lld candidate pairs, %lld joined, %lld "
+            "clusters; seconds %.3f", (double)merge, (long long)top->n, (long long)nl, (long long)m.unions,
+            (long long)stats[3], now_s() - t0);
+    if (opts->progress && opts->progress(c->num_levels - 1, top->n, m.unions, opts->progress_user) != 0)
+        st = hli_error(HL_ECANCELED, "cluster: cancelled by the progress callback after the linkage merge");
+done:
+    free(links);
+    free(root);
+    free(merged);
+    return st;
+}
+
 hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
                      const hl_cluster_options *opts, hl_clustering **out)
 {
@@ -238,6 +276,9 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         return hli_error(HL_EINVAL, "cluster: knn_auto_threshold = %lld, knn_nlist = %lld and knn_nprobe = %lld must "
                                     "be >= 0", (long long)opts->knn_auto_threshold, (long long)opts->knn_nlist,
                          (long long)opts->knn_nprobe);
+    if (!isfinite(opts->merge))
+        return hli_error(HL_EINVAL, "cluster: merge = %g must be finite (0 = off, < 0 = default)",
+                         (double)opts->merge);
     if (!(opts->knn_target_recall > 0.0 && opts->knn_target_recall <= 1.0))
         return hli_error(HL_EINVAL, "cluster: knn_target_recall = %g must be in (0, 1]", opts->knn_target_recall);
 
@@ -246,6 +287,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     float tau = opts->tau;
     const int oracle = truth != NULL;
     int32_t model_levels = 0; /* the model's stored level limit, for its stored score */
+    float merge = opts->merge < 0.0f ? 0.0f : opts->merge;
+    int model_merge = 0; /* merge is the model's stored threshold */
     if (model != NULL && !oracle) {
         hl_model_config cfg;
         hl_model_config_init(&cfg);
@@ -266,6 +309,11 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
             tau = score == mscore ? mtau : -1.0f;
         if (score == mscore && (st = hl_model_get_cluster_levels(model, &model_levels)) != HL_OK)
             return st;
+        if (score == mscore && opts->merge < 0.0f) {
+            if ((st = hl_model_get_cluster_merge(model, &merge)) != HL_OK)
+                return st;
+            model_merge = 1;
+        }
     } else if (score < 0) {
         score = HL_SCORE_SNN;
     }
@@ -277,6 +325,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         tau = score == HL_SCORE_SIM ? HLI_DEFAULT_TAU_SIM
               : score == HL_SCORE_SNN ? HLI_DEFAULT_TAU_SNN
                                       : HLI_DEFAULT_TAU_PROB;
+    if (opts->merge < 0.0f && !oracle && !model_merge && score == HL_SCORE_SNN)
+        merge = HLI_DEFAULT_MERGE;
     int32_t max_levels = opts->max_levels;
     if (max_levels == 0) {
         if (oracle)
@@ -286,8 +336,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         else
             max_levels = score == HL_SCORE_PROB ? HLI_LEVELS_MODEL : HLI_LEVELS_UNSUPERVISED;
     }
-    hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g%s", (long long)n,
-            (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau,
+    hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g, merge = %g%s", (long long)n,
+            (long long)d, (long long)opts->k, oracle ? "oracle" : score_name(score), (double)tau, (double)merge,
             oracle ? " (true links and densities)" : "");
 
     hl_status st = HL_OK;
@@ -298,8 +348,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     hli_level lv, nlv;
     memset(&lv, 0, sizeof(lv));
     memset(&nlv, 0, sizeof(nlv));
-    hl_graph *g = NULL;
-    float *sc = NULL, *dens = NULL;
+    hl_graph *g = NULL, *g0 = NULL; /* g0, sc0: level 0, kept for the linkage merge */
+    float *sc = NULL, *dens = NULL, *sc0 = NULL;
     int64_t *peak = NULL;
     if (c == NULL) {
         st = hl_last_error_status();
@@ -378,12 +428,25 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
                 "scores %.3f, decode %.3f, next level %.3f",
                 (int)level, (long long)lv.n, (long long)g->num_edges, (long long)added, (long long)nlv.n, t1 - t0,
                 t2 - t1, t3 - t2, t4 - t3);
-        hl_graph_free(g);
+        if (level == 0 && merge > 0.0f) {
+            g0 = g;
+            sc0 = hli_merge_scores(g, score == HL_SCORE_SNN && !oracle ? sc : NULL, hli_threads(opts->num_threads));
+            if (sc0 == NULL) {
+                st = hl_last_error_status();
+                g = NULL; /* freed as g0 */
+                goto done;
+            }
+            if (sc0 != sc)
+                free(sc);
+        } else {
+            hl_graph_free(g);
+            free(sc);
+        }
         g = NULL;
-        free(sc);
+        sc = NULL;
         free(dens);
         free(peak);
-        sc = dens = NULL;
+        dens = NULL;
         peak = NULL;
         if (lv.x == x0)
             lv.x = lv.c = NULL;
@@ -405,10 +468,14 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         st = hli_error(HL_EINTERNAL, "cluster: no level was run");
         goto done;
     }
+    if (g0 != NULL && (st = linkage_merge(c, g0, sc0, &lv, merge, opts)) != HL_OK)
+        goto done;
 
 done:
     hl_graph_free(g);
+    hl_graph_free(g0);
     free(sc);
+    free(sc0);
     free(dens);
     free(peak);
     if (lv.x == x0)

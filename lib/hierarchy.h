@@ -46,4 +46,47 @@ void hli_level_free(hli_level *lv);
 hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score, int oracle,
                            int32_t num_threads, float *sc, float *dens);
 
+/* The linkage merge without a stored threshold, for score SNN: chosen with
+ * tau 0.45 on the Omniglot TRAIN classes (mean of pairwise and BCubed F
+ * 0.602 -> 0.651; docs/QUALITY.md). */
+#define HLI_DEFAULT_MERGE 1.0f
+
+/* The linkage scores of the level-0 graph @p g: the shared-neighbour fraction
+ * of every edge, which judges clusters better than the decode's own score
+ * (docs/QUALITY.md).  @p snn: those scores if already computed (returned as
+ * they are), else NULL (a new array is returned).  NULL on failure. */
+float *hli_merge_scores(const hl_graph *g, float *snn, int num_threads);
+
+/* Linkage merge after the last level (lib/merge.c).  One candidate pair of
+ * clusters a < b and their link: the level-0 edge scores between them, both
+ * directions summed, over sqrt(|a| |b|). */
+typedef struct hli_link {
+    int64_t a, b;
+    double w;
+} hli_link;
+
+/* The links between the clusters @p label (one id in [0, num_clusters) per
+ * node of the level-0 graph @p g; ids may be unused) under the edge scores
+ * @p sc, sorted by decreasing w (ties by a, then b).  *out is malloc'ed
+ * (NULL when there is no pair). */
+hl_status hli_cluster_links(const hl_graph *g, const float *sc, const int64_t *label, int64_t num_clusters,
+                            hli_link **out, int64_t *count);
+
+/* Union-find over the clusters, fed with links in decreasing order so that a
+ * sweep over falling thresholds (lib/train.c) continues where it stopped. */
+typedef struct hli_merge {
+    int64_t *parent;        /* num_clusters, caller-owned */
+    int64_t num_clusters;
+    int64_t next;           /* links consumed so far */
+    int64_t unions;         /* joins made so far */
+} hli_merge;
+
+void hli_merge_init(hli_merge *m, int64_t *parent, int64_t num_clusters);
+/* Join the clusters of every link with w > threshold (links sorted by
+ * hli_cluster_links; thresholds of successive calls must not rise). */
+void hli_merge_until(hli_merge *m, const hli_link *links, int64_t count, double threshold);
+/* out[i] = the merged cluster of label[i]: the smallest cluster id of its
+ * component.  out may alias label. */
+void hli_merge_apply(hli_merge *m, const int64_t *label, int64_t n, int64_t *out);
+
 #endif

@@ -292,6 +292,25 @@ hl_status hl_model_get_cluster_levels(const hl_model *model, int32_t *levels)
     return HL_OK;
 }
 
+hl_status hl_model_set_cluster_merge(hl_model *model, float merge)
+{
+    if (model == NULL)
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_merge: model is NULL");
+    if (!(merge >= 0.0f) || !isfinite(merge))
+        return hli_error(HL_EINVAL, "hl_model_set_cluster_merge: merge = %g must be 0 (off) or a finite threshold "
+                         "> 0", (double)merge);
+    model->cluster_merge = merge;
+    return HL_OK;
+}
+
+hl_status hl_model_get_cluster_merge(const hl_model *model, float *merge)
+{
+    if (model == NULL || merge == NULL)
+        return hli_error(HL_EINVAL, "hl_model_get_cluster_merge: %s is NULL", model == NULL ? "model" : "merge");
+    *merge = model->cluster_merge;
+    return HL_OK;
+}
+
 /* ---- inference ------------------------------------------------------------ */
 
 #define HLI_NODE_CHUNK 8192

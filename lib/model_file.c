@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define HLI_MODEL_MAGIC "HLANDER\x1a"
-#define HLI_MODEL_VERSION 3u
+#define HLI_MODEL_VERSION 4u
 #define HLI_MODEL_HEADER 64 /* magic 8, version 4, config 48, num_tensors 4 */
 /* Version 2 appends u32 rel_rank after the version-1 header.  A model with
  * rel_rank = 0 is written as version 1 (byte for byte what version-1
@@ -20,6 +20,16 @@
  * which may then be 0.  Written only when a level limit is stored, so models
  * without one keep their version-1/2 bytes. */
 #define HLI_MODEL_HEADER_V3 (HLI_MODEL_HEADER + 8)
+/* Version 4 appends f32 cluster_merge (finite, > 0) after cluster_levels,
+ * which may then be 0.  Written only when a merge threshold is stored. */
+#define HLI_MODEL_HEADER_V4 (HLI_MODEL_HEADER + 12)
+static size_t header_bytes(uint32_t version)
+{
+    return version >= 4   ? HLI_MODEL_HEADER_V4
+           : version >= 3 ? HLI_MODEL_HEADER_V3
+           : version >= 2 ? HLI_MODEL_HEADER_V2
+                          : HLI_MODEL_HEADER;
+}
 
 /* ---- little-endian buffer writer ------------------------------------------ */
 typedef struct wbuf {
@@ -69,9 +79,11 @@ hl_status hl_model_save(const hl_model *model, const char *path)
 {
     if (model == NULL || path == NULL)
         return hli_error(HL_EINVAL, "hl_model_save: %s is NULL", model == NULL ? "model" : "path");
-    const uint32_t version = model->cluster_levels > 0 ? 3u : model->cfg.rel_rank > 0 ? 2u : 1u;
-    size_t total = (version >= 3 ? HLI_MODEL_HEADER_V3 : version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER) + 4,
-           data;
+    const uint32_t version = model->cluster_merge > 0.0f    ? 4u
+                             : model->cluster_levels > 0   ? 3u
+                             : model->cfg.rel_rank > 0     ? 2u
+                                                           : 1u;
+    size_t total = header_bytes(version) + 4, data;
     for (int t = 0; t < model->num_tensors; t++)
         total += tensor_desc_bytes(&model->t[t]);
     if (!hli_mul_size((size_t)model->num_params, 4, &data) || total + data < total)
@@ -98,6 +110,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
         put_u32(&b, (uint32_t)c->rel_rank);
     if (version >= 3)
         put_u32(&b, (uint32_t)model->cluster_levels);
+    if (version >= 4)
+        put_f32(&b, model->cluster_merge);
     for (int t = 0; t < model->num_tensors; t++) {
         const hli_tensor *T = &model->t[t];
         const size_t nl = strlen(T->name);
@@ -182,7 +196,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
         st = hli_error(HL_EFORMAT, "'%s': model format version 0 at byte 8 is invalid", path);
         goto done;
     }
-    const size_t header = version >= 3 ? HLI_MODEL_HEADER_V3 : version >= 2 ? HLI_MODEL_HEADER_V2 : HLI_MODEL_HEADER;
+    const size_t header = header_bytes(version);
     if (len < header + 4) {
         st = hli_error(HL_EFORMAT, "'%s': truncated (%zu bytes, the header alone needs %zu)", path, len,
                        header + 4);
@@ -221,9 +235,18 @@ hl_status hl_model_load(const char *path, hl_model **out)
     }
     if (version >= 3) {
         levels = get_u32(p + 56);
-        if (levels == 0 || levels > HL_MAX_LEVELS) {
-            st = hli_error(HL_EFORMAT, "'%s': cluster levels = %u at byte 68 must be in [1, %d]", path, levels,
-                           HL_MAX_LEVELS);
+        if ((version == 3 && levels == 0) || levels > HL_MAX_LEVELS) {
+            st = hli_error(HL_EFORMAT, "'%s': cluster levels = %u at byte 68 must be in [%d, %d]", path, levels,
+                           version == 3 ? 1 : 0, HL_MAX_LEVELS);
+            goto done;
+        }
+    }
+    float merge = 0.0f;
+    if (version >= 4) {
+        merge = get_f32(p + 60);
+        if (!(merge > 0.0f) || !isfinite(merge)) {
+            st = hli_error(HL_EFORMAT, "'%s': cluster merge = %g at byte 72 must be finite and > 0", path,
+                           (double)merge);
             goto done;
         }
     }
@@ -256,6 +279,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
     m->tau = tau;
     m->score = score;
     m->cluster_levels = (int32_t)levels;
+    m->cluster_merge = merge;
     size_t off = header;
     const size_t end = len - 4;
     for (int t = 0; t < m->num_tensors; t++) {

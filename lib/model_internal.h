@@ -25,6 +25,7 @@ struct hl_model {
     float tau;          /* clustering defaults */
     int32_t score;
     int32_t cluster_levels; /* stored level limit, 0 = hl_cluster's automatic one */
+    float cluster_merge;    /* stored linkage-merge threshold, 0 = off */
     int64_t width[HLI_MAX_CONV + 1]; /* width[0] = input width, width[l+1] = output of conv l */
     int64_t h2;         /* link head width H/2 */
     int m;              /* edge features (relational head), 0 otherwise */

@@ -43,8 +43,6 @@ static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t 
     return m;
 }
 
-/* Labels 0..C-1 by first appearance; every level coarsens the previous one;
- * the stats agree with the labels. */
 /* An untrained model (hidden 16, defaults otherwise) for d-dim features. */
 static hl_model *small_model(int64_t d, uint64_t seed)
 {
@@ -57,6 +55,8 @@ static hl_model *small_model(int64_t d, uint64_t seed)
     return model;
 }
 
+/* Labels 0..C-1 by first appearance; every level coarsens the previous one;
+ * the stats agree with the labels. */
 static void check_hierarchy(const hl_clustering *c, int64_t n)
 {
     int32_t L = hl_clustering_num_levels(c);
@@ -353,6 +353,7 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(hl_clustering_num_points(NULL), 0);
     hl_clustering_free(NULL);
     o.max_levels = 1;
+    o.merge = 0.0f; /* no linkage-merge level */
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
     ck_assert_int_eq(hl_clustering_labels(c, 1, lab), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "level = 1"));
@@ -398,6 +399,7 @@ START_TEST(test_one_level_equals_decode)
             o.k = k;
             o.score = scores[si];
             o.tau = taus[ti];
+            o.merge = 0.0f; /* the trainer merges after the decode (tests/test_merge.c) */
             hl_clustering *c = NULL;
             ck_assert_int_eq(hl_cluster(si == 0 ? model : NULL, x, n, d, NULL, &o, &c), HL_OK);
             ck_assert_int_eq(hl_clustering_num_levels(c), 1); /* the automatic limit the trainer relies on */
@@ -464,6 +466,7 @@ START_TEST(test_knn_options_pass_through)
     o.max_levels = 3;
     o.early_stop = 0;
     o.tau = 0.2f;
+    o.merge = 0.0f; /* every level runs a kNN search */
     hl_clustering *ce = NULL, *ca = NULL;
     o.knn_method = HL_KNN_EXACT;
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &ce), HL_OK);

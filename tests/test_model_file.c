@@ -4,6 +4,7 @@
 #include "model_internal.h"
 
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,64 @@ START_TEST(test_cluster_levels_version_3)
 }
 END_TEST
 
+/* A stored linkage-merge threshold makes a version-4 file (f32 at byte 72,
+ * after the levels, which may be 0 there); models without one keep their
+ * older version. */
+START_TEST(test_cluster_merge_version_4)
+{
+    hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL);
+    float mg = -1.0f;
+    ck_assert_int_eq(hl_model_get_cluster_merge(m, &mg), HL_OK);
+    ck_assert(mg == 0.0f);
+    ck_assert_int_eq(hl_model_set_cluster_merge(m, -0.5f), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "merge"));
+    ck_assert_int_eq(hl_model_set_cluster_merge(m, NAN), HL_EINVAL);
+    ck_assert_int_eq(hl_model_set_cluster_merge(m, INFINITY), HL_EINVAL);
+    ck_assert_int_eq(hl_model_set_cluster_merge(NULL, 1.0f), HL_EINVAL);
+    ck_assert_int_eq(hl_model_get_cluster_merge(m, NULL), HL_EINVAL);
+    ck_assert_int_eq(hl_model_set_cluster_merge(m, 1.25f), HL_OK);
+    char p1[300], p2[300];
+    path_of(p1, sizeof p1, "v4.hlm");
+    path_of(p2, sizeof p2, "v4b.hlm");
+    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
+    size_t len;
+    unsigned char *b = slurp(p1, &len);
+    ck_assert_uint_eq(b[8], 4);
+    ck_assert_uint_eq(b[68], 0); /* levels 0 (automatic) is allowed in version 4 */
+    float stored;
+    memcpy(&stored, b + 72, 4); /* little-endian hosts only; the loader does not assume it */
+    ck_assert(stored == 1.25f);
+    hl_model *r = NULL;
+    ck_assert_int_eq(hl_model_load(p1, &r), HL_OK);
+    ck_assert_int_eq(hl_model_get_cluster_merge(r, &mg), HL_OK);
+    ck_assert(mg == 1.25f);
+    int32_t lv = -1;
+    ck_assert_int_eq(hl_model_get_cluster_levels(r, &lv), HL_OK);
+    ck_assert_int_eq(lv, 0);
+    ck_assert_mem_eq(r->params, m->params, (size_t)m->num_params * sizeof(float));
+    hl_model_free(r);
+    r = NULL;
+    /* a negative, zero or infinite threshold in a version-4 file is refused, naming the byte */
+    const float bad[3] = {-1.0f, 0.0f, INFINITY};
+    for (int q = 0; q < 3; q++) {
+        memcpy(b + 72, &bad[q], 4);
+        put32(b + len - 4, hli_crc32(0, b, len - 4));
+        spit(p2, b, len);
+        ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+        ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 72"));
+        ck_assert_ptr_null(r);
+    }
+    /* back to 0 = off: the file is version 1 again */
+    ck_assert_int_eq(hl_model_set_cluster_merge(m, 0.0f), HL_OK);
+    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
+    free(b);
+    b = slurp(p2, &len);
+    ck_assert_uint_eq(b[8], 1);
+    free(b);
+    hl_model_free(m);
+}
+END_TEST
+
 START_TEST(test_future_version_and_lying_header)
 {
     hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL);
@@ -267,11 +326,11 @@ START_TEST(test_future_version_and_lying_header)
     hl_model *r = NULL;
 
     /* a newer version, with a valid checksum */
-    put32(b + 8, 4);
+    put32(b + 8, 5);
     put32(b + len - 4, hli_crc32(0, b, len - 4));
     spit(q, b, len);
     ck_assert_int_eq(hl_model_load(q, &r), HL_EVERSION);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 4"));
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 5"));
     put32(b + 8, 1);
 
     /* a huge hidden size with a valid checksum: refused before allocating */
@@ -337,6 +396,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(tc, test_future_version_and_lying_header);
     tcase_add_test(tc, test_low_rank_version_2);
     tcase_add_test(tc, test_cluster_levels_version_3);
+    tcase_add_test(tc, test_cluster_merge_version_4);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
     return s;

@@ -43,6 +43,16 @@ typedef struct hl_cluster_options {
     int64_t knn_nprobe;         /**< IVF cells scanned per query; 0 = calibrated to
                                      knn_target_recall (default) */
     double knn_target_recall;   /**< recall@k the calibration aims at, in (0, 1] (default 0.97) */
+    /* Linkage merge after the last level (docs/QUALITY.md, "Linkage merge"):
+     * clusters A and B are joined when the level-0 edge scores between them,
+     * both directions summed, divided by sqrt(|A| |B|), exceed merge.  It
+     * mends classes the one-parent decode split into several trees.  When it
+     * runs it is recorded as one more level: its nodes are the clusters
+     * before it, its edges the candidate pairs, its edges added the joins. */
+    float merge;                /**< > 0: the threshold; 0: off; < 0 (default -1): the model's stored
+                                     threshold for its stored score (hl_model_get_cluster_merge:
+                                     training chooses it on validation classes), else off (also
+                                     for the oracle) */
 } hl_cluster_options;
 
 /** Fill @p opts with defaults. */
@@ -60,7 +70,8 @@ typedef struct hl_clustering hl_clustering;
  *               the model and score are then ignored and tau defaults to 0.5
  * @param out    receives the result; release with hl_clustering_free()
  * @return HL_OK; HL_EINVAL (dimension mismatch with the model, tau outside [0,1],
- *         k >= n, NaN/zero rows, score PROB without a model); HL_ENOMEM; HL_ECANCELED
+ *         merge NaN or infinite, k >= n, NaN/zero rows, score PROB without a model);
+ *         HL_ENOMEM; HL_ECANCELED
  */
 HL_API hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d,
                             const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out);

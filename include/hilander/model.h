@@ -134,6 +134,19 @@ HL_API hl_status hl_model_set_cluster_levels(hl_model *model, int32_t levels);
 HL_API hl_status hl_model_get_cluster_levels(const hl_model *model, int32_t *levels);
 
 /**
+ * The linkage-merge threshold stored with a model (hl_cluster_options.merge),
+ * used by hl_cluster when its merge is < 0 (default) and the clustering uses
+ * the model's stored score.  0 (the default) = no merge.  Training stores the
+ * threshold whose clustering of the validation classes is best, or 0 when
+ * merging does not help there.
+ * @param merge 0 or a finite threshold > 0
+ * @return HL_OK or HL_EINVAL (NULL model, merge negative, NaN or infinite)
+ */
+HL_API hl_status hl_model_set_cluster_merge(hl_model *model, float merge);
+/** Read the stored linkage-merge threshold (0 = off). @return HL_OK or HL_EINVAL */
+HL_API hl_status hl_model_get_cluster_merge(const hl_model *model, float *merge);
+
+/**
  * Save a model in the documented binary format (docs/MODEL_FORMAT.md),
  * atomically (temporary file + rename).  @return HL_OK, HL_EINVAL, HL_EIO
  */
