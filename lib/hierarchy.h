@@ -48,7 +48,8 @@ hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_
 
 /* The linkage merge without a stored threshold, for score SNN: chosen with
  * tau 0.45 on the Omniglot TRAIN classes (mean of pairwise and BCubed F
- * 0.602 -> 0.651; docs/QUALITY.md). */
+ * 0.586 without, 0.647 at 1.0, 0.648 at 1.2, 0.646 at 1.4: the flat top's
+ * lower end, as the trainer's grid would pick; docs/QUALITY.md). */
 #define HLI_DEFAULT_MERGE 1.0f
 
 /* The linkage scores of the level-0 graph @p g: the shared-neighbour fraction
