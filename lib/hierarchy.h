@@ -46,11 +46,11 @@ void hli_level_free(hli_level *lv);
 hl_status hli_level_scores(const hl_model *model, const hli_level *lv, const hl_graph *g, int32_t score, int oracle,
                            int32_t num_threads, float *sc, float *dens);
 
-/* The linkage merge without a stored threshold, for score SNN: chosen with
- * tau 0.45 on the Omniglot TRAIN classes (mean of pairwise and BCubed F
- * 0.586 without, 0.647 at 1.0, 0.648 at 1.2, 0.646 at 1.4: the flat top's
- * lower end, as the trainer's grid would pick; docs/QUALITY.md). */
-#define HLI_DEFAULT_MERGE 1.0f
+/* The linkage merge without a stored threshold, for score SNN: what the
+ * trainer's selection (lib/train.c, train_merge) picks on the Omniglot TRAIN
+ * classes, with tau 0.45: mean of pairwise and BCubed F 0.586 without the
+ * merge, 0.648 at 1.2 (0.647 at 1.0, 0.646 at 1.4; docs/QUALITY.md). */
+#define HLI_DEFAULT_MERGE 1.2f
 
 /* The linkage scores of the level-0 graph @p g: the shared-neighbour fraction
  * of every edge, which judges clusters better than the decode's own score

@@ -51,8 +51,9 @@ typedef struct hl_cluster_options {
      * before it, its edges the candidate pairs, its edges added the joins. */
     float merge;                /**< > 0: the threshold; 0: off; < 0 (default -1): the model's stored
                                      threshold for its stored score (hl_model_get_cluster_merge:
-                                     training chooses it on validation classes), else off (also
-                                     for the oracle) */
+                                     training chooses it on its labelled points); otherwise 1.2
+                                     for score SNN (chosen on Omniglot train) and off for the
+                                     other scores and the oracle */
 } hl_cluster_options;
 
 /** Fill @p opts with defaults. */
