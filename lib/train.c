@@ -191,7 +191,7 @@ struct hl_trainer {
     int64_t val_n;
     hl_graph *val_g;         /* level-0 graph of val_x as hl_cluster builds it (lazily, for tau selection) */
     hl_graph *all_g;         /* the same for all_x */
-    float *all_x;            /* every labelled point (normalised), for the model-free snn tau */
+    float *all_x;            /* every labelled point (normalised): merge threshold and snn tau */
     int64_t *all_y;
     int64_t all_n;
     float merge;             /* linkage-merge threshold (train_merge), < 0 until chosen */
@@ -407,7 +407,10 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
             t->perm[0][i] = i;
     }
     memcpy(t->best, model->params, (size_t)model->num_params * sizeof(float));
-    if (t->has_val && opts->select_tau) {
+    /* every labelled point: for the merge threshold (train_merge), which the
+     * checkpoint metric uses too, so that select_tau never changes the
+     * weights, and for the snn tau */
+    if (t->has_val && (opts->select_tau || opts->checkpoint_metric == HL_CHECKPOINT_CLUSTER)) {
         if ((t->all_y = hli_alloc((size_t)n, sizeof(int64_t))) == NULL) {
             st = hl_last_error_status();
             goto fail;
@@ -743,8 +746,9 @@ done:
  * a fifth of the classes, and with so few confusable classes merging looks
  * almost free there (mean F 0.78 -> 0.93 on a split of Omniglot train, where
  * the classes held out from training gain 0.01-0.08).  The snn tau chosen
- * with it is kept for the snn fallback.  Without the labelled points (tau
- * selection off) the unsupervised default is used. */
+ * with it is kept for the snn fallback.  Without the labelled points
+ * (neither tau selection nor the clustering checkpoint) the unsupervised
+ * default is used. */
 static float train_merge(hl_trainer *t)
 {
     if (t->merge >= 0.0f)
