@@ -534,8 +534,9 @@ static int cluster_progress(int32_t level, int64_t num_nodes, int64_t edges_adde
     char extra[128];
     snprintf(extra, sizeof extra, "level %d: %lld nodes, %lld edges added", (int)level, (long long)num_nodes,
              (long long)edges_added);
+    /* the linkage merge is one level more than the limit: capped at 100 % */
     if (g_tty)
-        progress_bar("cluster", p->max_levels > 0 ? (double)(level + 1) / p->max_levels : 0.0, extra);
+        progress_bar("cluster", p->max_levels > level ? (double)(level + 1) / p->max_levels : 1.0, extra);
     else
         fprintf(stderr, "cluster: %s\n", extra);
     return 0;
