@@ -30,6 +30,18 @@ static float *blobs(int64_t nc, int64_t m, int64_t d, uint64_t seed, int64_t **l
     return x;
 }
 
+/* An untrained model (hidden 16, defaults otherwise) for d-dim features. */
+static hl_model *small_model(int64_t d)
+{
+    hl_model_config cfg;
+    hl_model_config_init(&cfg);
+    cfg.feature_dim = d;
+    cfg.hidden = 16;
+    hl_model *model = NULL;
+    ck_assert_int_eq(hl_model_create(&cfg, 9, &model), HL_OK);
+    return model;
+}
+
 /* Links and merges on a five-node graph, computed by hand:
  * clusters {0, 1}, {2}, {3, 4}; cross edges 2->0 (0.5), 2->1 (0.3), 0->2
  * (0.4): link(A, B) = 1.2 / sqrt(2 * 1); 3->2 (0.2), 2->3 (0.6): link(B, C) =
@@ -96,12 +108,7 @@ START_TEST(test_cluster_merge_level)
     const int64_t nc = 6, m = 25, d = 16, n = nc * m, k = 10;
     int64_t *y;
     float *x = blobs(nc, m, d, 5, &y);
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 9, &model), HL_OK);
+    hl_model *model = small_model(d);
     hl_status st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     ck_assert_ptr_nonnull(xn);
@@ -236,12 +243,7 @@ START_TEST(test_default_threshold)
     ck_assert_int_eq(levels_with(NULL, x, n, d, HL_SCORE_SNN, 0.0f, a), 1);
     ck_assert_int_eq(levels_with(NULL, x, n, d, HL_SCORE_SIM, -1.0f, a), 1);
     /* a model storing score prob and merge 0.5 */
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 9, &model), HL_OK);
+    hl_model *model = small_model(d);
     ck_assert_int_eq(hl_model_set_cluster_merge(model, 0.5f), HL_OK);
     ck_assert_int_eq(levels_with(model, x, n, d, -1, -1.0f, a), 2);
     ck_assert_int_eq(levels_with(model, x, n, d, -1, 0.5f, b), 2);
