@@ -81,19 +81,20 @@ static int load(const char *dir, const char *split, float **x, int64_t **y, int6
     return 0;
 }
 
-/* Link AUC of a score on the edges of the k = 10 graph of (x, y). */
-static void test_auc(const hl_model *m, const float *x, const int64_t *y, int64_t n, int64_t d)
+/* Link AUC of the model, cosine and the shared-neighbour fraction on the
+ * edges of the k = 10 graph of (x, y) in the model's feature space
+ * (hl_model_transform), and of the two anchors on the graph of the raw
+ * features when the model has a feature map (SPEC 8's anchors). */
+static void graph_auc(const hl_model *m, const float *xn, const int64_t *y, int64_t n, int64_t d, const char *what)
 {
     hl_knn_options ko;
     hl_knn_options_init(&ko);
     ko.k = 10;
     hl_graph *g = NULL;
-    if (hl_graph_build(x, n, d, &ko, &g) != HL_OK) {
+    if (hl_graph_build(xn, n, d, &ko, &g) != HL_OK) {
         fprintf(stderr, "graph: %s\n", hl_last_error());
         return;
     }
-    hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
     const int64_t E = g->num_edges;
     float *prob = malloc((size_t)E * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
     float *snn = malloc((size_t)E * sizeof(float));
@@ -101,26 +102,51 @@ static void test_auc(const hl_model *m, const float *x, const int64_t *y, int64_
     for (int64_t i = 0; i < n; i++)
         for (int64_t e = g->offsets[i]; e < g->offsets[i + 1]; e++)
             lab[e] = y[g->src[e]] == y[i];
-    double t0 = bench_now();
-    if (hl_model_predict(m, g, xn, NULL, n, d, 0, prob, dens) != HL_OK) {
-        fprintf(stderr, "predict: %s\n", hl_last_error());
-        return;
+    double t0 = bench_now(), tp = 0.0, auc = NAN, ap = NAN;
+    if (m != NULL) {
+        if (hl_model_predict(m, g, xn, NULL, n, d, 0, prob, dens) != HL_OK) {
+            fprintf(stderr, "predict: %s\n", hl_last_error());
+            return;
+        }
+        tp = bench_now() - t0;
+        hli_auc_ap(prob, lab, E, &auc, &ap);
     }
-    double tp = bench_now() - t0;
     hli_edge_features(g, HL_EDGE_FEAT_SNN, xn, d, 2, snn);
-    double auc, ap, auc_sim, ap_sim, auc_snn, ap_snn;
-    hli_auc_ap(prob, lab, E, &auc, &ap);
+    double ap_sim, auc_sim, auc_snn, ap_snn;
     hli_auc_ap(g->sim, lab, E, &auc_sim, &ap_sim);
     hli_auc_ap(snn, lab, E, &auc_snn, &ap_snn);
-    printf("TEST (k=10 graph, %lld edges): model link AUC %.4f AP %.4f | cosine AUC %.4f | snn AUC %.4f "
-           "(predict %.3fs)\n",
-           (long long)E, auc, ap, auc_sim, auc_snn, tp);
+    if (m != NULL)
+        printf("TEST (k=10 graph %s, %lld edges): model link AUC %.4f AP %.4f | cosine AUC %.4f | snn AUC %.4f "
+               "(predict %.3fs)\n", what, (long long)E, auc, ap, auc_sim, auc_snn, tp);
+    else
+        printf("TEST (k=10 graph %s, %lld edges): cosine AUC %.4f | snn AUC %.4f\n", what, (long long)E, auc_sim,
+               auc_snn);
     free(prob);
     free(dens);
     free(snn);
     free(lab);
-    free(xn);
     hl_graph_free(g);
+}
+
+static void test_auc(const hl_model *m, const float *x, const int64_t *y, int64_t n, int64_t d)
+{
+    float *xn = malloc((size_t)n * (size_t)d * sizeof(float));
+    int32_t mapped = 0;
+    if (xn == NULL || hl_model_get_whitening(m, NULL, &mapped) != HL_OK ||
+        hl_model_transform(m, x, n, d, xn) != HL_OK) {
+        fprintf(stderr, "transform: %s\n", hl_last_error());
+        free(xn);
+        return;
+    }
+    graph_auc(m, xn, y, n, d, mapped ? "of the whitened features" : "");
+    if (mapped) {
+        hl_status st;
+        float *raw = hli_normalized_copy(x, n, d, &st);
+        if (raw != NULL)
+            graph_auc(NULL, raw, y, n, d, "of the raw features");
+        free(raw);
+    }
+    free(xn);
 }
 
 int main(int argc, char **argv)
@@ -156,6 +182,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--patience")) o.patience = atoi(v), i++;
         else if (!strcmp(a, "--val")) o.val_fraction = atof(v), i++;
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)atol(v), i++;
+        else if (!strcmp(a, "--whiten")) o.whiten = atof(v), i++;
         else if (!strcmp(a, "--graphs")) o.num_graphs = atoi(v), i++;
         else if (!strcmp(a, "--focal")) o.focal = 1;
         else if (!strcmp(a, "--balance")) o.balance = 1;

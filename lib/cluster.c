@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hierarchy.h"
 #include "knn_internal.h"
+#include "model_internal.h"
+#include "whiten.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -344,6 +346,12 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     float *x0 = hli_normalized_copy(x, n, d, &st);
     if (x0 == NULL)
         return st;
+    /* the model's feature map (whiten.c): the oracle ignores the model */
+    if (model != NULL && !oracle && model->whiten != NULL &&
+        (st = hli_whiten_apply(model->whiten, x0, n, d)) != HL_OK) {
+        free(x0);
+        return st;
+    }
     hl_clustering *c = hli_calloc(1, sizeof(*c));
     hli_level lv, nlv;
     memset(&lv, 0, sizeof(lv));

@@ -4,13 +4,14 @@
  * against the real file size before use, so a truncated, corrupted or lying
  * file fails cleanly and never causes an absurd allocation. */
 #include "model_internal.h"
+#include "whiten.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HLI_MODEL_MAGIC "HLANDER\x1a"
-#define HLI_MODEL_VERSION 4u
+#define HLI_MODEL_VERSION 5u
 #define HLI_MODEL_HEADER 64 /* magic 8, version 4, config 48, num_tensors 4 */
 /* Version 2 appends u32 rel_rank after the version-1 header.  A model with
  * rel_rank = 0 is written as version 1 (byte for byte what version-1
@@ -23,9 +24,14 @@
 /* Version 4 appends f32 cluster_merge (finite, > 0) after cluster_levels,
  * which may then be 0.  Written only when a merge threshold is stored. */
 #define HLI_MODEL_HEADER_V4 (HLI_MODEL_HEADER + 12)
+/* Version 5 appends u32 whitening (0 or 1) after cluster_merge, which may
+ * then be 0; with 1, feature_dim^2 f32 of the feature map (row-major) follow
+ * the last tensor.  Written only when the model has a feature map. */
+#define HLI_MODEL_HEADER_V5 (HLI_MODEL_HEADER + 16)
 static size_t header_bytes(uint32_t version)
 {
-    return version >= 4   ? HLI_MODEL_HEADER_V4
+    return version >= 5   ? HLI_MODEL_HEADER_V5
+           : version >= 4 ? HLI_MODEL_HEADER_V4
            : version >= 3 ? HLI_MODEL_HEADER_V3
            : version >= 2 ? HLI_MODEL_HEADER_V2
                           : HLI_MODEL_HEADER;
@@ -79,14 +85,16 @@ hl_status hl_model_save(const hl_model *model, const char *path)
 {
     if (model == NULL || path == NULL)
         return hli_error(HL_EINVAL, "hl_model_save: %s is NULL", model == NULL ? "model" : "path");
-    const uint32_t version = model->cluster_merge > 0.0f    ? 4u
+    const uint32_t version = model->whiten != NULL          ? 5u
+                             : model->cluster_merge > 0.0f ? 4u
                              : model->cluster_levels > 0   ? 3u
                              : model->cfg.rel_rank > 0     ? 2u
                                                            : 1u;
     size_t total = header_bytes(version) + 4, data;
     for (int t = 0; t < model->num_tensors; t++)
         total += tensor_desc_bytes(&model->t[t]);
-    if (!hli_mul_size((size_t)model->num_params, 4, &data) || total + data < total)
+    const size_t wcount = model->whiten != NULL ? (size_t)(model->cfg.feature_dim * model->cfg.feature_dim) : 0;
+    if (!hli_mul_size((size_t)model->num_params + wcount, 4, &data) || total + data < total)
         return hli_error(HL_ERANGE, "hl_model_save: model too large");
     total += data;
     wbuf b = {hli_alloc(total, 1), 0, total};
@@ -112,6 +120,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
         put_u32(&b, (uint32_t)model->cluster_levels);
     if (version >= 4)
         put_f32(&b, model->cluster_merge);
+    if (version >= 5)
+        put_u32(&b, model->whiten != NULL);
     for (int t = 0; t < model->num_tensors; t++) {
         const hli_tensor *T = &model->t[t];
         const size_t nl = strlen(T->name);
@@ -123,6 +133,8 @@ hl_status hl_model_save(const hl_model *model, const char *path)
         for (int64_t i = 0; i < T->rows * T->cols; i++)
             put_f32(&b, p[i]);
     }
+    for (size_t i = 0; i < wcount; i++)
+        put_f32(&b, model->whiten[i]);
     put_u32(&b, hli_crc32(0, b.p, b.len));
     hli_atomic_file af;
     hl_status st = hli_atomic_open(&af, path);
@@ -244,12 +256,23 @@ hl_status hl_model_load(const char *path, hl_model **out)
     float merge = 0.0f;
     if (version >= 4) {
         merge = get_f32(p + 60);
-        if (!(merge > 0.0f) || !isfinite(merge)) {
-            st = hli_error(HL_EFORMAT, "'%s': cluster merge = %g at byte 72 must be finite and > 0", path,
-                           (double)merge);
+        if ((version == 4 && merge == 0.0f) || !(merge >= 0.0f) || !isfinite(merge)) {
+            st = hli_error(HL_EFORMAT, "'%s': cluster merge = %g at byte 72 must be finite and %s", path,
+                           (double)merge, version == 4 ? "> 0" : ">= 0");
             goto done;
         }
     }
+    uint32_t whiten = 0;
+    if (version >= 5) {
+        whiten = get_u32(p + 64);
+        if (whiten != 1 || cfg.feature_dim < 1 || cfg.feature_dim > HLI_WHITEN_MAX_DIM) {
+            st = hli_error(HL_EFORMAT, "'%s': whitening = %u at byte 76 with feature_dim %lld: version 5 needs 1 and "
+                                       "feature_dim <= %d", path, whiten, (long long)cfg.feature_dim,
+                           HLI_WHITEN_MAX_DIM);
+            goto done;
+        }
+    }
+    const size_t wcount = whiten ? (size_t)(cfg.feature_dim * cfg.feature_dim) : 0;
     hl_model lay;
     if (hli_model_layout(&cfg, &lay) != HL_OK) {
         char why[256];
@@ -264,7 +287,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
         goto done;
     }
     /* the parameters alone need 4*num_params bytes: refuse before allocating */
-    if ((uint64_t)lay.num_params > (uint64_t)(len / 4)) {
+    if ((uint64_t)lay.num_params + wcount > (uint64_t)(len / 4)) {
         st = hli_error(HL_EFORMAT, "'%s': the configuration needs %lld parameters but the file has %zu bytes",
                        path, (long long)lay.num_params, len);
         goto done;
@@ -314,6 +337,24 @@ hl_status hl_model_load(const char *path, hl_model **out)
             }
         }
         off += 4 * cnt;
+    }
+    if (wcount > 0) {
+        if ((end - off) / 4 < wcount) {
+            st = hli_error(HL_EFORMAT, "'%s': whitening matrix at byte %zu runs past the end", path, off);
+            goto done;
+        }
+        if ((m->whiten = hli_alloc(wcount, sizeof(float))) == NULL) {
+            st = hl_last_error_status();
+            goto done;
+        }
+        for (size_t i = 0; i < wcount; i++) {
+            m->whiten[i] = get_f32(buf + off + 4 * i);
+            if (!isfinite(m->whiten[i])) {
+                st = hli_error(HL_EFORMAT, "'%s': whitening value %zu at byte %zu is not finite", path, i, off + 4 * i);
+                goto done;
+            }
+        }
+        off += 4 * wcount;
     }
     if (off != end) {
         st = hli_error(HL_EFORMAT, "'%s': %zu unexpected bytes after the last tensor at byte %zu", path, end - off,

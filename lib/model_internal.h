@@ -26,6 +26,7 @@ struct hl_model {
     int32_t score;
     int32_t cluster_levels; /* stored level limit, 0 = hl_cluster's automatic one */
     float cluster_merge;    /* stored linkage-merge threshold, 0 = off */
+    float *whiten;          /* feature_dim^2 feature map applied before everything (whiten.c), or NULL */
     int64_t width[HLI_MAX_CONV + 1]; /* width[0] = input width, width[l+1] = output of conv l */
     int64_t h2;         /* link head width H/2 */
     int m;              /* edge features (relational head), 0 otherwise */

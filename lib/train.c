@@ -4,10 +4,12 @@
  * validation on held-out classes (best checkpoint by validation clustering or
  * link AUC, patience). */
 #include "train_internal.h"
+#include "whiten.h"
 #include "hierarchy.h"
 #include "knn_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,15 +48,36 @@ void hl_train_options_init(hl_train_options *opts)
     opts->num_threads = 0;
     opts->checkpoint_metric = HL_CHECKPOINT_CLUSTER;
     opts->standardize_edge_features = 0;
+    opts->whiten = -1.0;
 }
 
-hl_status hl_train_options_check(const hl_train_options *o)
+/* struct_size of hl_train_options before whiten was appended */
+#define HLI_TRAIN_OPTIONS_SIZE_V1 offsetof(hl_train_options, whiten)
+
+/* A full-size copy of a caller's options: a struct from before whiten was
+ * appended reads as whiten = 0 (what that library did). */
+static hl_status train_options_full(const hl_train_options *in, hl_train_options *out)
 {
-    if (o == NULL)
+    if (in == NULL)
         return hli_error(HL_EINVAL, "train options are NULL");
-    if (o->struct_size != sizeof *o)
+    if (in->struct_size != sizeof *in && in->struct_size != HLI_TRAIN_OPTIONS_SIZE_V1)
         return hli_error(HL_EINVAL, "train options: struct_size = %zu, expected %zu (call hl_train_options_init)",
-                         o->struct_size, sizeof *o);
+                         in->struct_size, sizeof *in);
+    memset(out, 0, sizeof *out);
+    memcpy(out, in, in->struct_size);
+    out->struct_size = sizeof *out;
+    return HL_OK;
+}
+
+hl_status hl_train_options_check(const hl_train_options *in)
+{
+    hl_train_options full;
+    hl_status st0 = train_options_full(in, &full);
+    if (st0 != HL_OK)
+        return st0;
+    const hl_train_options *o = &full;
+    if (!isfinite(o->whiten))
+        return hli_error(HL_EINVAL, "train options: whiten = %g must be finite (0 = off, < 0 = default)", o->whiten);
     if (o->num_graphs < 1 || o->num_graphs > HL_TRAIN_MAX_GRAPHS)
         return hli_error(HL_EINVAL, "train options: num_graphs = %d must be in [1, %d]", (int)o->num_graphs,
                          HL_TRAIN_MAX_GRAPHS);
@@ -236,6 +259,101 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Mean of pairwise and BCubed F of the default unsupervised clustering
+ * (shared-neighbour decode, its default tau and merge) of @p x; -1 on
+ * failure (logged). */
+static double snn_cluster_f(const hl_trainer *t, const float *x, const int64_t *y, int64_t n, int64_t d,
+                            int64_t *pred)
+{
+    hl_cluster_options co;
+    hl_cluster_options_init(&co);
+    co.k = t->opts.k_list[0];
+    co.score = HL_SCORE_SNN;
+    co.num_threads = t->opts.num_threads;
+    hl_clustering *cl = NULL;
+    hl_metrics mt;
+    mt.struct_size = sizeof mt;
+    double f = -1.0;
+    if (hl_cluster(NULL, x, n, d, NULL, &co, &cl) == HL_OK && hl_clustering_labels(cl, -1, pred) == HL_OK &&
+        hl_evaluate(y, pred, n, &mt) == HL_OK)
+        f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
+    else
+        hli_log(HL_LOG_WARN, "training: whitening check skipped: %s", hl_last_error());
+    hl_clustering_free(cl);
+    return f;
+}
+
+/* Fit the within-class whitening on the training classes (sub_x, sub_y)
+ * and, if it is kept, store it in the model and apply it to every labelled
+ * point (xn, in place) and to sub_x, so that the network, tau and the merge
+ * are all chosen in the space the model will cluster in.  With the default
+ * (whiten < 0) it is kept only if the validation classes (cls[0 .. nval))
+ * cluster better with it: a map fitted on one set of classes is judged on
+ * others, as it will be used. */
+static hl_status train_whitening(hl_trainer *t, float *xn, const int64_t *labels, int64_t n, int64_t d,
+                                 const int64_t *cls, int64_t nval, float *sub_x, const int64_t *sub_y,
+                                 const int64_t *tr_idx, int64_t ntr)
+{
+    const double req = t->opts.whiten;
+    hl_status st = hl_model_set_whitening(t->model, NULL);
+    if (st != HL_OK || req == 0.0)
+        return st;
+    const int automatic = req < 0.0;
+    const double ridge = automatic ? HLI_WHITEN_DEFAULT_RIDGE : req;
+    if (automatic && d > HLI_WHITEN_MAX_DIM) {
+        hli_log(HL_LOG_INFO, "training: no whitening: d = %lld is above %d", (long long)d, HLI_WHITEN_MAX_DIM);
+        return HL_OK;
+    }
+    float *w = NULL, *vx = NULL;
+    int64_t *vy = NULL, *pred = NULL, nv = 0;
+    if ((w = hli_alloc((size_t)d, (size_t)d * sizeof(float))) == NULL)
+        return hl_last_error_status();
+    if ((st = hli_whiten_fit(sub_x, sub_y, ntr, d, ridge, w)) != HL_OK) {
+        free(w);
+        if (!automatic)
+            return st;
+        hli_log(HL_LOG_INFO, "training: no whitening: %s", hl_last_error());
+        return HL_OK;
+    }
+    int keep = 1;
+    for (int64_t i = 0; i < n; i++)
+        nv += nval > 0 && bsearch(&labels[i], cls, (size_t)nval, sizeof(int64_t), cmp_i64) != NULL;
+    if (automatic && nv > t->opts.k_list[0]) {
+        vx = hli_alloc((size_t)nv, (size_t)d * sizeof(float));
+        vy = hli_alloc((size_t)nv, sizeof(int64_t));
+        pred = hli_alloc((size_t)nv, sizeof(int64_t));
+        if (!vx || !vy || !pred) {
+            st = hl_last_error_status();
+            goto done;
+        }
+        int64_t q = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (bsearch(&labels[i], cls, (size_t)nval, sizeof(int64_t), cmp_i64) != NULL) {
+                memcpy(vx + q * d, xn + i * d, (size_t)d * sizeof(float));
+                vy[q++] = labels[i];
+            }
+        const double f_raw = snn_cluster_f(t, vx, vy, nv, d, pred);
+        if ((st = hli_whiten_apply(w, vx, nv, d)) != HL_OK)
+            goto done;
+        const double f_w = snn_cluster_f(t, vx, vy, nv, d, pred);
+        keep = f_w > f_raw;
+        hli_log(HL_LOG_INFO, "training: validation F of the snn decode: %.4f raw, %.4f whitened (ridge %g): %s",
+                f_raw, f_w, ridge, keep ? "whitening" : "no whitening");
+    }
+    if (keep) {
+        if ((st = hli_whiten_apply(w, xn, n, d)) != HL_OK || (st = hl_model_set_whitening(t->model, w)) != HL_OK)
+            goto done;
+        for (int64_t q = 0; q < ntr; q++)
+            memcpy(sub_x + q * d, xn + tr_idx[q] * d, (size_t)d * sizeof(float));
+    }
+done:
+    free(w);
+    free(vx);
+    free(vy);
+    free(pred);
+    return st;
+}
+
 hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const float *x, const int64_t *labels,
                             int64_t n, int64_t d, hl_trainer **out)
 {
@@ -248,6 +366,9 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
     hl_status st = hl_train_options_check(opts);
     if (st != HL_OK)
         return st;
+    hl_train_options full;
+    train_options_full(opts, &full);
+    opts = &full;
     if (d != model->cfg.feature_dim)
         return hli_error(HL_EINVAL, "hl_trainer_create: d = %lld but the model expects feature_dim = %lld",
                          (long long)d, (long long)model->cfg.feature_dim);
@@ -302,6 +423,8 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
         memcpy(sub_x + q * d, xn + tr_idx[q] * d, (size_t)d * sizeof(float));
         sub_y[q] = labels[tr_idx[q]];
     }
+    if ((st = train_whitening(t, xn, labels, n, d, cls, nval, sub_x, sub_y, tr_idx, ntr)) != HL_OK)
+        goto fail;
     if ((st = hli_tset_build(sub_x, sub_y, ntr, d, opts, model->cfg.edge_features, t->nt, &t->train)) != HL_OK)
         goto fail;
     int64_t kmax = 0;

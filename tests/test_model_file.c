@@ -326,11 +326,11 @@ START_TEST(test_future_version_and_lying_header)
     hl_model *r = NULL;
 
     /* a newer version, with a valid checksum */
-    put32(b + 8, 5);
+    put32(b + 8, 6);
     put32(b + len - 4, hli_crc32(0, b, len - 4));
     spit(q, b, len);
     ck_assert_int_eq(hl_model_load(q, &r), HL_EVERSION);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 5"));
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "version 6"));
     put32(b + 8, 1);
 
     /* a huge hidden size with a valid checksum: refused before allocating */
@@ -384,6 +384,78 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* A feature map makes a version-5 file: u32 1 at byte 76 and d*d f32 after
+ * the last tensor; the merge at byte 72 may then be 0.  Truncation of the
+ * map, a non-finite value and a flag other than 1 are refused. */
+START_TEST(test_whitening_version_5)
+{
+    hl_model *m = small_model(HL_LINK_HEAD_RELATIONAL);
+    int32_t present = -1;
+    ck_assert_int_eq(hl_model_get_whitening(m, NULL, &present), HL_OK);
+    ck_assert_int_eq(present, 0);
+    const float w[9] = {2.0f, 0.0f, 0.0f, -0.5f, 1.5f, 0.0f, 0.25f, 0.125f, 1.0f};
+    float bad_w[9];
+    memcpy(bad_w, w, sizeof w);
+    bad_w[4] = NAN;
+    ck_assert_int_eq(hl_model_set_whitening(m, bad_w), HL_EINVAL);
+    ck_assert_int_eq(hl_model_set_whitening(NULL, w), HL_EINVAL);
+    ck_assert_int_eq(hl_model_get_whitening(m, NULL, NULL), HL_EINVAL);
+    ck_assert_int_eq(hl_model_set_whitening(m, w), HL_OK);
+    char p1[300], p2[300];
+    path_of(p1, sizeof p1, "v5.hlm");
+    path_of(p2, sizeof p2, "v5b.hlm");
+    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
+    size_t len;
+    unsigned char *b = slurp(p1, &len);
+    ck_assert_uint_eq(b[8], 5);
+    ck_assert_uint_eq(b[76], 1);
+    float stored;
+    memcpy(&stored, b + len - 4 - 9 * 4 + 3 * 4, 4); /* w[3], little-endian hosts */
+    ck_assert(stored == -0.5f);
+    hl_model *r = NULL;
+    ck_assert_int_eq(hl_model_load(p1, &r), HL_OK);
+    float got[9];
+    ck_assert_int_eq(hl_model_get_whitening(r, got, &present), HL_OK);
+    ck_assert_int_eq(present, 1);
+    ck_assert_mem_eq(got, w, sizeof w);
+    ck_assert_mem_eq(r->params, m->params, (size_t)m->num_params * sizeof(float));
+    float mg = -1.0f;
+    ck_assert_int_eq(hl_model_get_cluster_merge(r, &mg), HL_OK);
+    ck_assert(mg == 0.0f);
+    hl_model_free(r);
+    r = NULL;
+    /* the map cut short (the checksum made valid again): refused, not read past the end */
+    put32(b + len - 8, hli_crc32(0, b, len - 8));
+    spit(p2, b, len - 4);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "whitening matrix"));
+    ck_assert_ptr_null(r);
+    /* a non-finite value in the map */
+    const float inf = INFINITY;
+    memcpy(b + len - 8, &inf, 4);
+    put32(b + len - 4, hli_crc32(0, b, len - 4));
+    spit(p2, b, len);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "not finite"));
+    ck_assert_ptr_null(r);
+    /* a flag other than 1 */
+    memcpy(b + len - 8, &w[8], 4);
+    put32(b + 76, 2);
+    put32(b + len - 4, hli_crc32(0, b, len - 4));
+    spit(p2, b, len);
+    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 76"));
+    /* removing the map: the file is version 1 again */
+    ck_assert_int_eq(hl_model_set_whitening(m, NULL), HL_OK);
+    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
+    free(b);
+    b = slurp(p2, &len);
+    ck_assert_uint_eq(b[8], 1);
+    free(b);
+    hl_model_free(m);
+}
+END_TEST
+
 static Suite *model_file_suite(void)
 {
     Suite *s = suite_create("model_file");
@@ -397,6 +469,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(tc, test_low_rank_version_2);
     tcase_add_test(tc, test_cluster_levels_version_3);
     tcase_add_test(tc, test_cluster_merge_version_4);
+    tcase_add_test(tc, test_whitening_version_5);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
     return s;

@@ -97,7 +97,8 @@ HL_API int64_t hl_model_num_params(const hl_model *model);
 
 /**
  * Run the model on a graph.
- * @param x        n*d L2-normalised features (the graph's nodes)
+ * @param x        n*d L2-normalised features (the graph's nodes); for a model
+ *                 with a feature map, as returned by hl_model_transform()
  * @param c        n*d cluster features, or NULL to use x (level 0)
  * @param num_threads 0 = all available
  * @param edge_prob  caller array, one float per graph edge: p_ij[1] (may be NULL)
@@ -145,6 +146,38 @@ HL_API hl_status hl_model_get_cluster_levels(const hl_model *model, int32_t *lev
 HL_API hl_status hl_model_set_cluster_merge(hl_model *model, float merge);
 /** Read the stored linkage-merge threshold (0 = off). @return HL_OK or HL_EINVAL */
 HL_API hl_status hl_model_get_cluster_merge(const hl_model *model, float *merge);
+
+/**
+ * The feature map stored with a model: a feature_dim x feature_dim matrix W
+ * (row-major) applied to every L2-normalised input row x as W x / |W x|
+ * before the graph is built, by hl_cluster (with a model, unless truth is
+ * given) and hl_model_transform.  Training fits the within-class whitening
+ * of the training classes (hl_train_options.whiten, docs/QUALITY.md), which
+ * makes cosine neighbours of unseen classes purer.  A model without one
+ * (the default, and every model file before version 5) uses x as it is.
+ * @param w feature_dim^2 finite floats, copied; NULL removes the map
+ * @return HL_OK, HL_EINVAL (NULL model, non-finite value, feature_dim above
+ *         8192), HL_ENOMEM
+ */
+HL_API hl_status hl_model_set_whitening(hl_model *model, const float *w);
+/**
+ * Read the stored feature map.
+ * @param w        caller array of feature_dim^2 floats, or NULL; left untouched without a map
+ * @param present  set to 1 if the model has a map, else 0
+ * @return HL_OK or HL_EINVAL
+ */
+HL_API hl_status hl_model_get_whitening(const hl_model *model, float *w, int32_t *present);
+
+/**
+ * The features as the model sees them: rows L2-normalised, then mapped by
+ * the model's feature map (if any) and normalised again.  hl_cluster does
+ * this itself; callers of hl_model_predict build their graph on, and pass,
+ * these features.
+ * @param out caller array of n*d floats (may not alias @p x)
+ * @return HL_OK; HL_EINVAL on a dimension mismatch, a non-finite or zero row,
+ *         or a row the map sends to zero; HL_ENOMEM
+ */
+HL_API hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out);
 
 /**
  * Save a model in the documented binary format (docs/MODEL_FORMAT.md),

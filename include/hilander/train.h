@@ -79,6 +79,13 @@ typedef struct hl_train_options {
                                                    mean and unit variance over the training edges, folded
                                                    back into the edge weights at the end, so the model still
                                                    takes raw features (default: see docs/TRAINING.md) */
+    /** Within-class whitening (hl_model_set_whitening), fitted on the training
+     *  classes with this relative ridge: > 0 that ridge; 0 off; < 0 (the
+     *  default, -1) ridge 0.3, kept only if it clusters the validation classes
+     *  (shared-neighbour decode) better than the raw features do (or always,
+     *  without validation).  Appended in 0.1: a caller compiled before this
+     *  field passes the older struct_size and gets 0 (off). */
+    double whiten;
 } hl_train_options;
 
 /** Fill @p opts with defaults. */
