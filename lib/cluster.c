@@ -347,10 +347,12 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     if (x0 == NULL)
         return st;
     /* the model's feature map (whiten.c): the oracle ignores the model */
-    if (model != NULL && !oracle && model->whiten != NULL &&
-        (st = hli_whiten_apply(model->whiten, x0, n, d)) != HL_OK) {
-        free(x0);
-        return st;
+    if (model != NULL && !oracle && model->whiten != NULL) {
+        if ((st = hli_whiten_apply(model->whiten, x0, n, d)) != HL_OK) {
+            free(x0);
+            return st;
+        }
+        hli_log(HL_LOG_INFO, "cluster: features mapped by the model's whitening");
     }
     hl_clustering *c = hli_calloc(1, sizeof(*c));
     hli_level lv, nlv;
