@@ -3,7 +3,7 @@
  *   bench_cluster [--n 1000000] [--d 128] [--clusters 50000] [--alpha 1.5]
  *                 [--sigma 0.035] [--super S] [--spread 0.7] [--seed 1] [--k 10] [--score sim|snn|prob]
  *                 [--tau T] [--levels L] [--method auto|exact|approx]
- *                 [--model M.hlm] [--threads T] [--whiten R]
+ *                 [--model M.hlm] [--threads T] [--whiten R] [--merge M]
  *
  * --whiten R fits a within-class whitening map (ridge R) on the generator's
  * labels of the same points, timed, and clusters with it (attached to the
@@ -33,7 +33,7 @@ static void log_cb(hl_log_level level, const char *msg, void *user)
 int main(int argc, char **argv)
 {
     int64_t n = 1000000, d = 128, C = 50000, k = 10, seed = 1, S = 0;
-    double alpha = 1.5, sigma = 0.035, spread = 0.7, tau = -1, whiten = 0.0;
+    double alpha = 1.5, sigma = 0.035, spread = 0.7, tau = -1, whiten = 0.0, merge = -1.0;
     int32_t score = -1, levels = 0, threads = 0, method = HL_KNN_AUTO;
     const char *mpath = NULL;
     for (int i = 1; i < argc; i += 2) {
@@ -66,6 +66,8 @@ int main(int argc, char **argv)
             levels = atoi(v);
         else if (!strcmp(a, "--threads"))
             threads = atoi(v);
+        else if (!strcmp(a, "--merge"))
+            merge = atof(v);
         else if (!strcmp(a, "--whiten"))
             whiten = atof(v);
         else if (!strcmp(a, "--model"))
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
     o.max_levels = levels;
     o.num_threads = threads;
     o.knn_method = method;
+    o.merge = (float)merge;
     double tc = bench_now();
     hl_set_log_callback(log_cb, &tc, HL_LOG_INFO);
     hl_clustering *c = NULL;
