@@ -24,9 +24,9 @@
 /* Version 4 appends f32 cluster_merge (finite, > 0) after cluster_levels,
  * which may then be 0.  Written only when a merge threshold is stored. */
 #define HLI_MODEL_HEADER_V4 (HLI_MODEL_HEADER + 12)
-/* Version 5 appends u32 whitening (0 or 1) after cluster_merge, which may
- * then be 0; with 1, feature_dim^2 f32 of the feature map (row-major) follow
- * the last tensor.  Written only when the model has a feature map. */
+/* Version 5 appends u32 whitening = 1 after cluster_merge, which may then be
+ * 0, and feature_dim^2 f32 of the feature map (row-major) after the last
+ * tensor.  Written only when the model has a feature map. */
 #define HLI_MODEL_HEADER_V5 (HLI_MODEL_HEADER + 16)
 static size_t header_bytes(uint32_t version)
 {

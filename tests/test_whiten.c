@@ -144,6 +144,11 @@ START_TEST(test_transform)
         for (int p = 0; p < D; p++)
             ck_assert_double_eq_tol(out[i * D + p], v[p] / sqrt(s), 1e-6);
     }
+    /* in place gives the same */
+    float inplace[N * D];
+    memcpy(inplace, x, sizeof inplace);
+    ck_assert_int_eq(hl_model_transform(m, inplace, N, D, inplace), HL_OK);
+    ck_assert_mem_eq(inplace, out, sizeof out);
     /* errors: wrong d, zero row, a map that sends a row to zero */
     ck_assert_int_eq(hl_model_transform(m, x, N, D - 1, out), HL_EINVAL);
     const float zero[D] = {0, 0, 0};

@@ -173,7 +173,7 @@ HL_API hl_status hl_model_get_whitening(const hl_model *model, float *w, int32_t
  * the model's feature map (if any) and normalised again.  hl_cluster does
  * this itself; callers of hl_model_predict build their graph on, and pass,
  * these features.
- * @param out caller array of n*d floats (may not alias @p x)
+ * @param out caller array of n*d floats (may be @p x itself: x is read in full first)
  * @return HL_OK; HL_EINVAL on a dimension mismatch, a non-finite or zero row,
  *         or a row the map sends to zero; HL_ENOMEM
  */
