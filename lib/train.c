@@ -259,29 +259,9 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Mean of pairwise and BCubed F of the default unsupervised clustering
- * (shared-neighbour decode, its default tau and merge) of @p x; -1 on
- * failure (logged). */
-static double snn_cluster_f(const hl_trainer *t, const float *x, const int64_t *y, int64_t n, int64_t d,
-                            int64_t *pred)
-{
-    hl_cluster_options co;
-    hl_cluster_options_init(&co);
-    co.k = t->opts.k_list[0];
-    co.score = HL_SCORE_SNN;
-    co.num_threads = t->opts.num_threads;
-    hl_clustering *cl = NULL;
-    hl_metrics mt;
-    mt.struct_size = sizeof mt;
-    double f = -1.0;
-    if (hl_cluster(NULL, x, n, d, NULL, &co, &cl) == HL_OK && hl_clustering_labels(cl, -1, pred) == HL_OK &&
-        hl_evaluate(y, pred, n, &mt) == HL_OK)
-        f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
-    else
-        hli_log(HL_LOG_WARN, "training: whitening check skipped: %s", hl_last_error());
-    hl_clustering_free(cl);
-    return f;
-}
+/* The best mean F over tau of the snn decode with the default merge (defined with the tau curves below). */
+static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
+                         int64_t *pred, float *best_tau);
 
 /* Fit the within-class whitening on the training classes (sub_x, sub_y)
  * and, if it is kept, store it in the model and apply it to every labelled
@@ -332,13 +312,17 @@ static hl_status train_whitening(hl_trainer *t, float *xn, const int64_t *labels
                 memcpy(vx + q * d, xn + i * d, (size_t)d * sizeof(float));
                 vy[q++] = labels[i];
             }
-        const double f_raw = snn_cluster_f(t, vx, vy, nv, d, pred);
+        float tau_raw = 0.0f, tau_w = 0.0f;
+        const double f_raw = snn_best_f(t, vx, vy, nv, d, pred, &tau_raw);
         if ((st = hli_whiten_apply(w, vx, nv, d)) != HL_OK)
             goto done;
-        const double f_w = snn_cluster_f(t, vx, vy, nv, d, pred);
+        const double f_w = snn_best_f(t, vx, vy, nv, d, pred, &tau_w);
         keep = f_w > f_raw;
-        hli_log(HL_LOG_INFO, "training: validation F of the snn decode: %.4f raw, %.4f whitened (ridge %g): %s",
-                f_raw, f_w, ridge, keep ? "whitening" : "no whitening");
+        hli_log(HL_LOG_INFO,
+                "training: validation F of the snn decode (best tau, merge %.1f): %.4f raw (tau %.2f), %.4f "
+                "whitened with ridge %g (tau %.2f): %s",
+                (double)HLI_DEFAULT_MERGE, f_raw, (double)tau_raw, f_w, ridge, (double)tau_w,
+                keep ? "whitening" : "no whitening");
     }
     if (keep) {
         if ((st = hli_whiten_apply(w, xn, n, d)) != HL_OK || (st = hl_model_set_whitening(t->model, w)) != HL_OK)
@@ -870,6 +854,65 @@ done:
     free(root);
     free(tmp);
     return pick;
+}
+
+/* The snn decode of (x, y) at every tau of its grid, each followed by the
+ * default linkage merge, as hl_cluster runs it without a model: the best
+ * mean of pairwise and BCubed F (its tau in *best_tau), or -1 on failure
+ * (logged).  The whitening check compares the raw and the mapped features
+ * with it, each at its own best tau, because the tau that suits one space
+ * need not suit the other. */
+static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
+                         int64_t *pred, float *best_tau)
+{
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = t->opts.k_list[0];
+    ko.num_threads = t->opts.num_threads;
+    hl_graph *g = NULL;
+    float *sc = NULL, *dens = NULL;
+    int64_t *root = NULL, *tmp = NULL;
+    double best = -1.0;
+    hli_level lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = lv.n_points = n;
+    lv.d = d;
+    lv.x = lv.c = x;
+    if (hli_graph_build_normalized(x, n, d, &ko, &g) != HL_OK ||
+        (sc = hli_alloc((size_t)(g->num_edges > 0 ? g->num_edges : 1), sizeof(float))) == NULL ||
+        (dens = hli_alloc((size_t)n, sizeof(float))) == NULL || (root = hli_alloc((size_t)n, sizeof(int64_t))) == NULL ||
+        (tmp = hli_alloc((size_t)n, sizeof(int64_t))) == NULL ||
+        hli_level_scores(NULL, &lv, g, HL_SCORE_SNN, 0, t->opts.num_threads, sc, dens) != HL_OK) {
+        hli_log(HL_LOG_WARN, "training: whitening check skipped: %s", hl_last_error());
+        goto done;
+    }
+    for (int s = 0; s < 10; s++) {
+        const float tau = grid_tau(HL_SCORE_SNN, s);
+        tau_point pt;
+        memset(&pt, 0, sizeof pt);
+        pt.mt.struct_size = sizeof pt.mt;
+        if (hl_decode(g, sc, dens, tau, NULL, pred) != HL_OK || hl_evaluate(y, pred, n, &pt.mt) != HL_OK) {
+            hli_log(HL_LOG_WARN, "training: whitening check skipped: %s", hl_last_error());
+            best = -1.0;
+            goto done;
+        }
+        pt.f = 0.5 * (pt.mt.pairwise_f + pt.mt.bcubed_f);
+        if (!merge_eval(g, sc, y, n, pred, HLI_DEFAULT_MERGE, root, tmp, &pt)) {
+            best = -1.0;
+            goto done;
+        }
+        if (pt.f > best) {
+            best = pt.f;
+            *best_tau = tau;
+        }
+    }
+done:
+    hl_graph_free(g);
+    free(sc);
+    free(dens);
+    free(root);
+    free(tmp);
+    return best;
 }
 
 /* The linkage-merge threshold, chosen once (the first call) with the
