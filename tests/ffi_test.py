@@ -43,7 +43,70 @@ class Metrics(C.Structure):
     ]
 
 
+class ModelConfig(C.Structure):
+    """Mirror of struct hl_model_config (include/hilander/model.h)."""
+    _fields_ = [
+        ("struct_size", C.c_size_t),
+        ("feature_dim", C.c_int64),
+        ("hidden", C.c_int64),
+        ("num_conv", C.c_int32),
+        ("use_cluster_feat", C.c_int32),
+        ("dropout", C.c_float),
+        ("layer_type", C.c_int32),
+        ("link_head", C.c_int32),
+        ("edge_features", C.c_uint32),
+        ("rel_rank", C.c_int32),
+    ]
+
+
 HL_OK, HL_EINVAL, HL_EIO = 0, 1, 3
+
+
+def check_model_handle(lib):
+    """An opaque model handle through its life: create, attach a feature map,
+    map features (compared with the formula computed here), free."""
+    lib.hl_model_config_init.restype = None
+    lib.hl_model_config_init.argtypes = [C.POINTER(ModelConfig)]
+    lib.hl_model_create.restype = C.c_int
+    lib.hl_model_create.argtypes = [C.POINTER(ModelConfig), C.c_uint64, C.POINTER(C.c_void_p)]
+    lib.hl_model_free.restype = None
+    lib.hl_model_free.argtypes = [C.c_void_p]
+    lib.hl_model_set_whitening.restype = C.c_int
+    lib.hl_model_set_whitening.argtypes = [C.c_void_p, C.POINTER(C.c_float)]
+    lib.hl_model_get_whitening.restype = C.c_int
+    lib.hl_model_get_whitening.argtypes = [C.c_void_p, C.POINTER(C.c_float), C.POINTER(C.c_int32)]
+    lib.hl_model_transform.restype = C.c_int
+    lib.hl_model_transform.argtypes = [C.c_void_p, C.POINTER(C.c_float), C.c_int64, C.c_int64,
+                                       C.POINTER(C.c_float)]
+    cfg = ModelConfig()
+    lib.hl_model_config_init(C.byref(cfg))
+    check(cfg.struct_size == C.sizeof(ModelConfig), "hl_model_config_init sets struct_size = %d" % cfg.struct_size)
+    cfg.feature_dim, cfg.hidden, cfg.rel_rank = 2, 4, 0
+    model = C.c_void_p()
+    st = lib.hl_model_create(C.byref(cfg), 7, C.byref(model))
+    check(st == HL_OK and model.value, "hl_model_create -> %s" % lib.hl_status_str(st).decode())
+    present = C.c_int32(-1)
+    check(lib.hl_model_get_whitening(model, None, C.byref(present)) == HL_OK and present.value == 0,
+          "a new model has no feature map")
+    w = [2.0, 0.0, -1.0, 0.5]
+    st = lib.hl_model_set_whitening(model, (C.c_float * 4)(*w))
+    check(st == HL_OK, "hl_model_set_whitening")
+    pts = [3.0, 4.0, 1.0, -1.0]
+    out = (C.c_float * 4)()
+    st = lib.hl_model_transform(model, (C.c_float * 4)(*pts), 2, 2, out)
+    check(st == HL_OK, "hl_model_transform")
+    for i in range(2):
+        x0, x1 = pts[2 * i], pts[2 * i + 1]
+        nx = math.hypot(x0, x1)
+        v0, v1 = (w[0] * x0 + w[1] * x1) / nx, (w[2] * x0 + w[3] * x1) / nx
+        nv = math.hypot(v0, v1)
+        check(abs(out[2 * i] - v0 / nv) < 1e-6 and abs(out[2 * i + 1] - v1 / nv) < 1e-6,
+              "row %d mapped to (%.6f, %.6f)" % (i, out[2 * i], out[2 * i + 1]))
+    st = lib.hl_model_transform(model, (C.c_float * 4)(*pts), 2, 3, out)
+    check(st == HL_EINVAL and "feature_dim" in lib.hl_last_error().decode(), "wrong d -> HL_EINVAL '%s'"
+          % lib.hl_last_error().decode())
+    lib.hl_model_free(model)
+    lib.hl_model_free(None)
 
 
 def check(cond, what):
@@ -133,6 +196,8 @@ def main():
     m.struct_size = 3
     st = lib.hl_evaluate(truth, pred, 6, C.byref(m))
     check(st == HL_EINVAL, "hl_evaluate with a bad struct_size -> HL_EINVAL '%s'" % lib.hl_last_error().decode())
+
+    check_model_handle(lib)
 
     print("ffi_test: all ctypes checks passed (libhilander %s)" % version)
 
