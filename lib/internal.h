@@ -39,6 +39,16 @@ void *hli_calloc(size_t count, size_t size);
  * bytes; records HL_EINVAL/HL_ERANGE naming @p what. */
 hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes);
 
+/* ---- versioned option structs (options.c) -------------------------------- */
+
+/* Copy a caller's options struct (its first member: size_t struct_size)
+ * into @p out (full_size bytes): accepted sizes are full_size and old_size
+ * (a caller compiled before the last append); appended fields are zeroed
+ * and out's struct_size is full_size.  HL_EINVAL naming @p what and the
+ * init function @p init_fn otherwise. */
+hl_status hli_options_full(const void *in, size_t full_size, size_t old_size, void *out, const char *what,
+                           const char *init_fn);
+
 /* ---- threads (threads.c) ------------------------------------------------- */
 
 /* The number of threads to use for a caller's request (0 = all available). */

@@ -39,15 +39,7 @@ void hl_model_config_init(hl_model_config *cfg)
  * appended (struct_size HLI_CONFIG_SIZE_V1) reads as rel_rank = 0. */
 static hl_status config_full(const hl_model_config *in, hl_model_config *out)
 {
-    if (in == NULL)
-        return hli_error(HL_EINVAL, "model config is NULL");
-    if (in->struct_size != sizeof *in && in->struct_size != HLI_CONFIG_SIZE_V1)
-        return hli_error(HL_EINVAL, "model config: struct_size = %zu, expected %zu (call hl_model_config_init)",
-                         in->struct_size, sizeof *in);
-    memset(out, 0, sizeof *out);
-    memcpy(out, in, in->struct_size);
-    out->struct_size = sizeof *out;
-    return HL_OK;
+    return hli_options_full(in, sizeof *out, HLI_CONFIG_SIZE_V1, out, "model config", "hl_model_config_init");
 }
 
 hl_status hl_model_config_check(const hl_model_config *cfg_in)

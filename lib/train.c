@@ -58,15 +58,8 @@ void hl_train_options_init(hl_train_options *opts)
  * appended reads as whiten = 0 (what that library did). */
 static hl_status train_options_full(const hl_train_options *in, hl_train_options *out)
 {
-    if (in == NULL)
-        return hli_error(HL_EINVAL, "train options are NULL");
-    if (in->struct_size != sizeof *in && in->struct_size != HLI_TRAIN_OPTIONS_SIZE_V1)
-        return hli_error(HL_EINVAL, "train options: struct_size = %zu, expected %zu (call hl_train_options_init)",
-                         in->struct_size, sizeof *in);
-    memset(out, 0, sizeof *out);
-    memcpy(out, in, in->struct_size);
-    out->struct_size = sizeof *out;
-    return HL_OK;
+    return hli_options_full(in, sizeof *out, HLI_TRAIN_OPTIONS_SIZE_V1, out, "train options",
+                            "hl_train_options_init");
 }
 
 hl_status hl_train_options_check(const hl_train_options *in)

@@ -70,6 +70,28 @@ static void put32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* Give @p b (len bytes) a valid checksum and write it to @p path: the loader
+ * must refuse it with HL_EFORMAT, naming @p needle. */
+static void expect_refused(const char *path, unsigned char *b, size_t len, const char *needle)
+{
+    put32(b + len - 4, hli_crc32(0, b, len - 4));
+    spit(path, b, len);
+    hl_model *r = NULL;
+    ck_assert_int_eq(hl_model_load(path, &r), HL_EFORMAT);
+    ck_assert_msg(strstr(hl_last_error(), needle) != NULL, "'%s' does not name '%s'", hl_last_error(), needle);
+    ck_assert_ptr_null(r);
+}
+
+/* Save @p m to @p path and check the format version it was written as. */
+static void expect_saved_version(const hl_model *m, const char *path, unsigned version)
+{
+    ck_assert_int_eq(hl_model_save(m, path), HL_OK);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    ck_assert_uint_eq(b[8], version);
+    free(b);
+}
+
 START_TEST(test_round_trip_bit_exact)
 {
     for (int head = 0; head < 2; head++) {
@@ -240,17 +262,10 @@ START_TEST(test_cluster_levels_version_3)
     r = NULL;
     /* levels 0 in a version-3 file is refused, naming the byte */
     put32(b + 68, 0);
-    put32(b + len - 4, hli_crc32(0, b, len - 4));
-    spit(p2, b, len);
-    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 68"));
-    ck_assert_ptr_null(r);
+    expect_refused(p2, b, len, "byte 68");
     /* back to 0 = automatic: the file is version 1 again */
     ck_assert_int_eq(hl_model_set_cluster_levels(m, 0), HL_OK);
-    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
-    free(b);
-    b = slurp(p2, &len);
-    ck_assert_uint_eq(b[8], 1);
+    expect_saved_version(m, p2, 1);
     free(b);
     hl_model_free(m);
 }
@@ -297,18 +312,11 @@ START_TEST(test_cluster_merge_version_4)
     const float bad[3] = {-1.0f, 0.0f, INFINITY};
     for (int q = 0; q < 3; q++) {
         memcpy(b + 72, &bad[q], 4);
-        put32(b + len - 4, hli_crc32(0, b, len - 4));
-        spit(p2, b, len);
-        ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
-        ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 72"));
-        ck_assert_ptr_null(r);
+        expect_refused(p2, b, len, "byte 72");
     }
     /* back to 0 = off: the file is version 1 again */
     ck_assert_int_eq(hl_model_set_cluster_merge(m, 0.0f), HL_OK);
-    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
-    free(b);
-    b = slurp(p2, &len);
-    ck_assert_uint_eq(b[8], 1);
+    expect_saved_version(m, p2, 1);
     free(b);
     hl_model_free(m);
 }
@@ -424,33 +432,23 @@ START_TEST(test_whitening_version_5)
     ck_assert(mg == 0.0f);
     hl_model_free(r);
     r = NULL;
-    /* the map cut short (the checksum made valid again): refused, not read past the end */
-    put32(b + len - 8, hli_crc32(0, b, len - 8));
-    spit(p2, b, len - 4);
-    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "whitening matrix"));
-    ck_assert_ptr_null(r);
+    /* the map cut short by its last value (checksum made valid again): refused, not read past the end */
+    unsigned char *cut = malloc(len - 4);
+    ck_assert_ptr_nonnull(cut);
+    memcpy(cut, b, len - 8);
+    expect_refused(p2, cut, len - 4, "whitening matrix");
+    free(cut);
     /* a non-finite value in the map */
     const float inf = INFINITY;
     memcpy(b + len - 8, &inf, 4);
-    put32(b + len - 4, hli_crc32(0, b, len - 4));
-    spit(p2, b, len);
-    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "not finite"));
-    ck_assert_ptr_null(r);
+    expect_refused(p2, b, len, "not finite");
     /* a flag other than 1 */
     memcpy(b + len - 8, &w[8], 4);
     put32(b + 76, 2);
-    put32(b + len - 4, hli_crc32(0, b, len - 4));
-    spit(p2, b, len);
-    ck_assert_int_eq(hl_model_load(p2, &r), HL_EFORMAT);
-    ck_assert_ptr_nonnull(strstr(hl_last_error(), "byte 76"));
+    expect_refused(p2, b, len, "byte 76");
     /* removing the map: the file is version 1 again */
     ck_assert_int_eq(hl_model_set_whitening(m, NULL), HL_OK);
-    ck_assert_int_eq(hl_model_save(m, p2), HL_OK);
-    free(b);
-    b = slurp(p2, &len);
-    ck_assert_uint_eq(b[8], 1);
+    expect_saved_version(m, p2, 1);
     free(b);
     hl_model_free(m);
 }
