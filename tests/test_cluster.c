@@ -4,33 +4,13 @@
 #include "internal.h"
 #include "hierarchy.h"
 #include "knn_internal.h"
+#include "test_helpers.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* nc clusters of m points in d dims: tight noise around random unit centres. */
-static float *blobs(int64_t nc, int64_t m, int64_t d, uint64_t seed, int64_t **labels)
-{
-    hli_rng r;
-    hli_rng_seed(&r, seed);
-    float *cent = malloc((size_t)(nc * d) * sizeof(float));
-    for (int64_t i = 0; i < nc * d; i++)
-        cent[i] = (float)(hli_rng_uniform(&r) * 2 - 1);
-    float *x = malloc((size_t)(nc * m * d) * sizeof(float));
-    *labels = malloc((size_t)(nc * m) * sizeof(int64_t));
-    /* interleave the clusters so that ids are not sorted by cluster */
-    for (int64_t p = 0; p < nc * m; p++) {
-        int64_t c = p % nc;
-        (*labels)[p] = c * 10 + 3;
-        for (int64_t t = 0; t < d; t++)
-            x[p * d + t] = cent[c * d + t] + (float)(0.05 * (hli_rng_uniform(&r) - 0.5));
-    }
-    free(cent);
-    return x;
-}
 
 static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t n)
 {
@@ -41,18 +21,6 @@ static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t 
     ck_assert_int_eq(hl_evaluate(y, lab, n, &m), HL_OK);
     free(lab);
     return m;
-}
-
-/* An untrained model (hidden 16, defaults otherwise) for d-dim features. */
-static hl_model *small_model(int64_t d, uint64_t seed)
-{
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, seed, &model), HL_OK);
-    return model;
 }
 
 /* Labels 0..C-1 by first appearance; every level coarsens the previous one;
@@ -104,7 +72,7 @@ START_TEST(test_separable_blobs)
 {
     const int64_t nc = 25, m = 24, d = 16, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 99, &y);
+    float *x = th_blobs(nc, m, d, 0.05, 99, &y);
     for (int32_t s = HL_SCORE_SIM; s <= HL_SCORE_SNN; s++) {
         hl_cluster_options o;
         hl_cluster_options_init(&o);
@@ -198,7 +166,7 @@ START_TEST(test_threads_identical)
 {
     const int64_t nc = 30, m = 20, d = 24, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 5, &y);
+    float *x = th_blobs(nc, m, d, 0.05, 5, &y);
     for (int64_t i = 0; i < n * d; i += 7)
         x[i] += 0.3f; /* some overlap, so decisions are not trivial */
     int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
@@ -250,7 +218,7 @@ START_TEST(test_stopping_and_progress)
 {
     const int64_t nc = 12, m = 15, d = 8, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 11, &y);
+    float *x = th_blobs(nc, m, d, 0.05, 11, &y);
     hl_cluster_options o;
     hl_cluster_options_init(&o);
     o.tau = 0.0f;
@@ -341,7 +309,7 @@ START_TEST(test_bad_input)
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "row 23"));
     ck_assert_ptr_null(c);
     /* a model of another feature dimension */
-    hl_model *model = small_model(2 * d, 1);
+    hl_model *model = th_untrained_model(2 * d, 16, 1);
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));
     hl_model_free(model);
@@ -369,16 +337,10 @@ START_TEST(test_one_level_equals_decode)
 {
     const int64_t nc = 8, m = 15, d = 8, n = nc * m, k = 10;
     int64_t *y;
-    float *x = blobs(nc, m, d, 11, &y);
-    hl_model *model = small_model(d, 5);
-    hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
-    ck_assert_ptr_nonnull(xn);
-    hl_knn_options ko;
-    hl_knn_options_init(&ko);
-    ko.k = k;
-    hl_graph *g = NULL;
-    ck_assert_int_eq(hli_graph_build_normalized(xn, n, d, &ko, &g), HL_OK);
+    float *x = th_blobs(nc, m, d, 0.05, 11, &y);
+    hl_model *model = th_untrained_model(d, 16, 5);
+    float *xn = NULL;
+    hl_graph *g = th_level0_graph(x, n, d, k, &xn);
     hli_level lv;
     memset(&lv, 0, sizeof lv);
     lv.n = lv.n_points = n;
@@ -456,7 +418,7 @@ START_TEST(test_knn_options_pass_through)
 {
     const int64_t nc = 8, m = 15, d = 8, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 21, &y);
+    float *x = th_blobs(nc, m, d, 0.05, 21, &y);
     hl_cluster_options o;
     hl_cluster_options_init(&o);
     ck_assert_int_eq(o.knn_auto_threshold, 50000);
@@ -515,14 +477,28 @@ START_TEST(test_knn_options_pass_through)
 }
 END_TEST
 
+/* Two clusterings of the same n points have the same number of levels and
+ * the same final labels. */
+static void assert_same_result(const hl_clustering *c, const hl_clustering *e, int64_t n)
+{
+    ck_assert_int_eq(hl_clustering_num_levels(c), hl_clustering_num_levels(e));
+    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
+    ck_assert(a && b);
+    ck_assert_int_eq(hl_clustering_labels(c, -1, a), HL_OK);
+    ck_assert_int_eq(hl_clustering_labels(e, -1, b), HL_OK);
+    ck_assert_mem_eq(a, b, (size_t)n * sizeof(int64_t));
+    free(a);
+    free(b);
+}
+
 /* A model's stored level limit is hl_cluster's automatic limit when the
  * model's stored score is used (lib/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
 {
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 3, &y);
-    hl_model *model = small_model(d, 42);
+    float *x = th_blobs(nc, m, d, 0.05, 3, &y);
+    hl_model *model = th_untrained_model(d, 16, 42);
     /* the stored score is snn here: its levels are predictable on blobs */
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.45f, HL_SCORE_SNN), HL_OK);
     hl_cluster_options o;
@@ -537,12 +513,7 @@ START_TEST(test_model_stored_levels)
     o.max_levels = 3;
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &e), HL_OK);
     ck_assert_int_gt(hl_clustering_num_levels(e), 1); /* the comparison below is not trivial */
-    ck_assert_int_eq(hl_clustering_num_levels(c), hl_clustering_num_levels(e));
-    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
-    ck_assert(a && b);
-    ck_assert_int_eq(hl_clustering_labels(c, -1, a), HL_OK);
-    ck_assert_int_eq(hl_clustering_labels(e, -1, b), HL_OK);
-    ck_assert_mem_eq(a, b, (size_t)n * sizeof(int64_t));
+    assert_same_result(c, e, n);
     hl_clustering_free(c);
     hl_clustering_free(e);
     /* another score than the stored one: its own automatic limit */
@@ -551,8 +522,6 @@ START_TEST(test_model_stored_levels)
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
     ck_assert_int_eq(hl_clustering_num_levels(c), 1);
     hl_clustering_free(c);
-    free(a);
-    free(b);
     hl_model_free(model);
     free(x);
     free(y);
@@ -565,8 +534,8 @@ START_TEST(test_with_model)
      * hierarchy invariants, thread independence), not quality */
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 3, &y);
-    hl_model *model = small_model(d, 42);
+    float *x = th_blobs(nc, m, d, 0.05, 3, &y);
+    hl_model *model = th_untrained_model(d, 16, 42);
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.3f, HL_SCORE_PROB), HL_OK);
     hl_cluster_options o;
     hl_cluster_options_init(&o);
@@ -577,11 +546,7 @@ START_TEST(test_with_model)
     check_hierarchy(c1, n);
     o.num_threads = 2;
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c2), HL_OK);
-    ck_assert_int_eq(hl_clustering_num_levels(c1), hl_clustering_num_levels(c2));
-    int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
-    hl_clustering_labels(c1, -1, a);
-    hl_clustering_labels(c2, -1, b);
-    ck_assert_int_eq(memcmp(a, b, (size_t)n * sizeof(int64_t)), 0);
+    assert_same_result(c1, c2, n);
     hl_clustering_free(c1);
     hl_clustering_free(c2);
     /* tau 1: no edge can pass (p <= 1), every point stays alone after one level */
@@ -598,8 +563,6 @@ START_TEST(test_with_model)
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c1), HL_OK);
     check_hierarchy(c1, n);
     hl_clustering_free(c1);
-    free(a);
-    free(b);
     hl_model_free(model);
     free(x);
     free(y);

@@ -3,44 +3,12 @@
 #include "internal.h"
 #include "hierarchy.h"
 #include "knn_internal.h"
+#include "test_helpers.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* nc tight blobs of m points in d dimensions, clusters interleaved */
-static float *blobs(int64_t nc, int64_t m, int64_t d, uint64_t seed, int64_t **labels)
-{
-    hli_rng r;
-    hli_rng_seed(&r, seed);
-    float *cent = malloc((size_t)(nc * d) * sizeof(float));
-    float *x = malloc((size_t)(nc * m * d) * sizeof(float));
-    *labels = malloc((size_t)(nc * m) * sizeof(int64_t));
-    ck_assert(cent && x && *labels);
-    for (int64_t i = 0; i < nc * d; i++)
-        cent[i] = (float)(hli_rng_uniform(&r) * 2 - 1);
-    for (int64_t p = 0; p < nc * m; p++) {
-        int64_t c = p % nc;
-        (*labels)[p] = c;
-        for (int64_t t = 0; t < d; t++)
-            x[p * d + t] = cent[c * d + t] + (float)(0.3 * (hli_rng_uniform(&r) - 0.5));
-    }
-    free(cent);
-    return x;
-}
-
-/* An untrained model (hidden 16, defaults otherwise) for d-dim features. */
-static hl_model *small_model(int64_t d)
-{
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 16;
-    hl_model *model = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 9, &model), HL_OK);
-    return model;
-}
 
 /* Links and merges on a five-node graph, computed by hand:
  * clusters {0, 1}, {2}, {3, 4}; cross edges 2->0 (0.5), 2->1 (0.3), 0->2
@@ -107,16 +75,10 @@ START_TEST(test_cluster_merge_level)
 {
     const int64_t nc = 6, m = 25, d = 16, n = nc * m, k = 10;
     int64_t *y;
-    float *x = blobs(nc, m, d, 5, &y);
-    hl_model *model = small_model(d);
-    hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
-    ck_assert_ptr_nonnull(xn);
-    hl_knn_options ko;
-    hl_knn_options_init(&ko);
-    ko.k = k;
-    hl_graph *g = NULL;
-    ck_assert_int_eq(hli_graph_build_normalized(xn, n, d, &ko, &g), HL_OK);
+    float *x = th_blobs(nc, m, d, 0.3, 5, &y);
+    hl_model *model = th_untrained_model(d, 16, 9);
+    float *xn = NULL;
+    hl_graph *g = th_level0_graph(x, n, d, k, &xn);
     float *snn = malloc((size_t)g->num_edges * sizeof(float));
     int64_t *plain = malloc((size_t)n * sizeof(int64_t)), *merged = malloc((size_t)n * sizeof(int64_t));
     int64_t *want = malloc((size_t)n * sizeof(int64_t)), *root = malloc((size_t)n * sizeof(int64_t));
@@ -233,7 +195,7 @@ START_TEST(test_default_threshold)
 {
     const int64_t nc = 6, m = 25, d = 16, n = nc * m;
     int64_t *y;
-    float *x = blobs(nc, m, d, 5, &y);
+    float *x = th_blobs(nc, m, d, 0.3, 5, &y);
     int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
     ck_assert(a && b);
     /* no model */
@@ -243,7 +205,7 @@ START_TEST(test_default_threshold)
     ck_assert_int_eq(levels_with(NULL, x, n, d, HL_SCORE_SNN, 0.0f, a), 1);
     ck_assert_int_eq(levels_with(NULL, x, n, d, HL_SCORE_SIM, -1.0f, a), 1);
     /* a model storing score prob and merge 0.5 */
-    hl_model *model = small_model(d);
+    hl_model *model = th_untrained_model(d, 16, 9);
     ck_assert_int_eq(hl_model_set_cluster_merge(model, 0.5f), HL_OK);
     ck_assert_int_eq(levels_with(model, x, n, d, -1, -1.0f, a), 2);
     ck_assert_int_eq(levels_with(model, x, n, d, -1, 0.5f, b), 2);

@@ -4,6 +4,7 @@
  * how training stores it. */
 #include "model_internal.h"
 #include "whiten.h"
+#include "test_helpers.h"
 
 #include <check.h>
 #include <math.h>
@@ -105,17 +106,6 @@ START_TEST(test_fit_bad_input)
 }
 END_TEST
 
-static hl_model *model_d(int64_t d)
-{
-    hl_model_config cfg;
-    hl_model_config_init(&cfg);
-    cfg.feature_dim = d;
-    cfg.hidden = 8;
-    hl_model *m = NULL;
-    ck_assert_int_eq(hl_model_create(&cfg, 3, &m), HL_OK);
-    return m;
-}
-
 /* hl_model_transform = normalise, map, normalise (computed here), and the
  * identity on normalised rows without a map; a singular map is an error. */
 START_TEST(test_transform)
@@ -123,7 +113,7 @@ START_TEST(test_transform)
     enum { N = 4, D = 3 };
     const float x[N * D] = {3, 0, 4, 1, 1, 1, -2, 5, 0.5f, 0, 0, 7};
     const float w[D * D] = {1, 0, 0, 2, 3, 0, -1, 0.5f, 4};
-    hl_model *m = model_d(D);
+    hl_model *m = th_untrained_model(D, 8, 3);
     float out[N * D];
     ck_assert_int_eq(hl_model_transform(m, x, N, D, out), HL_OK);
     for (int i = 0; i < N; i++) {
@@ -206,7 +196,7 @@ START_TEST(test_cluster_uses_the_map)
     nuisance_classes(xfit, yfit, N, D, C, 5);
     nuisance_classes(x, y, N, D, C, 6); /* other classes: other centres */
     ck_assert_int_eq(hli_whiten_fit(xfit, yfit, N, D, 0.3, w), HL_OK);
-    hl_model *m = model_d(D);
+    hl_model *m = th_untrained_model(D, 8, 3);
     ck_assert_int_eq(hl_model_set_whitening(m, w), HL_OK);
     ck_assert_int_eq(hl_model_transform(m, x, N, D, xt), HL_OK);
     int64_t with_model[N], mapped[N], raw[N], one_thread[N];
