@@ -82,14 +82,21 @@ static void expect_refused(const char *path, unsigned char *b, size_t len, const
     ck_assert_ptr_null(r);
 }
 
-/* Save @p m to @p path and check the format version it was written as. */
-static void expect_saved_version(const hl_model *m, const char *path, unsigned version)
+/* Save @p m to @p path, check the format version it was written as and
+ * return the file's bytes (*len of them; caller frees). */
+static unsigned char *save_as_version(const hl_model *m, const char *path, unsigned version, size_t *len)
 {
     ck_assert_int_eq(hl_model_save(m, path), HL_OK);
-    size_t len;
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b = slurp(path, len);
     ck_assert_uint_eq(b[8], version);
-    free(b);
+    return b;
+}
+
+/* The same, for when only the version matters. */
+static void expect_saved_version(const hl_model *m, const char *path, unsigned version)
+{
+    size_t len;
+    free(save_as_version(m, path, version, &len));
 }
 
 START_TEST(test_round_trip_bit_exact)
@@ -247,10 +254,8 @@ START_TEST(test_cluster_levels_version_3)
     char p1[300], p2[300];
     path_of(p1, sizeof p1, "v3.hlm");
     path_of(p2, sizeof p2, "v3b.hlm");
-    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
     size_t len;
-    unsigned char *b = slurp(p1, &len);
-    ck_assert_uint_eq(b[8], 3);
+    unsigned char *b = save_as_version(m, p1, 3, &len);
     ck_assert_uint_eq(b[64], 0);  /* rel_rank 0 is allowed in version 3 */
     ck_assert_uint_eq(b[68], 10); /* the levels */
     hl_model *r = NULL;
@@ -290,10 +295,8 @@ START_TEST(test_cluster_merge_version_4)
     char p1[300], p2[300];
     path_of(p1, sizeof p1, "v4.hlm");
     path_of(p2, sizeof p2, "v4b.hlm");
-    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
     size_t len;
-    unsigned char *b = slurp(p1, &len);
-    ck_assert_uint_eq(b[8], 4);
+    unsigned char *b = save_as_version(m, p1, 4, &len);
     ck_assert_uint_eq(b[68], 0); /* levels 0 (automatic) is allowed in version 4 */
     float stored;
     memcpy(&stored, b + 72, 4); /* little-endian hosts only; the loader does not assume it */
@@ -412,10 +415,8 @@ START_TEST(test_whitening_version_5)
     char p1[300], p2[300];
     path_of(p1, sizeof p1, "v5.hlm");
     path_of(p2, sizeof p2, "v5b.hlm");
-    ck_assert_int_eq(hl_model_save(m, p1), HL_OK);
     size_t len;
-    unsigned char *b = slurp(p1, &len);
-    ck_assert_uint_eq(b[8], 5);
+    unsigned char *b = save_as_version(m, p1, 5, &len);
     ck_assert_uint_eq(b[76], 1);
     float stored;
     memcpy(&stored, b + len - 4 - 9 * 4 + 3 * 4, 4); /* w[3], little-endian hosts */
