@@ -281,20 +281,29 @@ static void check_features_naive(const hl_graph *g, const float *xn, int64_t d)
     free(one);
 }
 
+/* The exact k-NN graph of the normalised rows of @p x (returned in *xn). */
+static hl_graph *exact_graph(const float *x, int64_t n, int64_t d, int64_t k, float **xn)
+{
+    hl_status st;
+    *xn = hli_normalized_copy(x, n, d, &st);
+    ck_assert_ptr_nonnull(*xn);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko);
+    ko.k = k;
+    ko.method = HL_KNN_EXACT;
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hl_graph_build(*xn, n, d, &ko, &g), HL_OK);
+    return g;
+}
+
 START_TEST(test_edge_features_naive)
 {
     float *x;
     int64_t *y;
     make_data(6, 10, 8, 0.8, 7, &x, &y);
     const int64_t n = 60, d = 8;
-    hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
-    hl_knn_options ko;
-    hl_knn_options_init(&ko);
-    ko.k = 7;
-    ko.method = HL_KNN_EXACT;
-    hl_graph *g = NULL;
-    ck_assert_int_eq(hl_graph_build(xn, n, d, &ko, &g), HL_OK);
+    float *xn = NULL;
+    hl_graph *g = exact_graph(x, n, d, 7, &xn);
     check_features_naive(g, xn, d);
     hl_graph_free(g);
 
@@ -332,14 +341,8 @@ START_TEST(test_fold_standardization)
     int64_t *y;
     make_data(5, 12, 8, 0.8, 11, &x, &y);
     const int64_t n = 60, d = 8;
-    hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
-    hl_knn_options ko;
-    hl_knn_options_init(&ko);
-    ko.k = 6;
-    ko.method = HL_KNN_EXACT;
-    hl_graph *g = NULL;
-    ck_assert_int_eq(hl_graph_build(xn, n, d, &ko, &g), HL_OK);
+    float *xn = NULL;
+    hl_graph *g = exact_graph(x, n, d, 6, &xn);
     hl_model_config cfg;
     hl_model_config_init(&cfg);
     cfg.feature_dim = d;
