@@ -771,6 +771,22 @@ static int merge_eval(const hl_graph *g, const float *lk, const int64_t *py, int
     return ok;
 }
 
+/* One point of a one-level curve: the decode of the level-0 graph @p g
+ * (scores @p sc, densities @p dens) at @p tau, scored against @p py; the
+ * labels are left in @p pred.  Returns 0 on failure (logged, naming @p what). */
+static int decode_point(const hl_graph *g, const float *sc, const float *dens, float tau, const int64_t *py,
+                        int64_t pn, int64_t *pred, const char *what, tau_point *pt)
+{
+    pt->mt.struct_size = sizeof pt->mt;
+    if (hl_decode(g, sc, dens, tau, NULL, pred) != HL_OK || hl_evaluate(py, pred, pn, &pt->mt) != HL_OK) {
+        hli_log(HL_LOG_WARN, "training: %s skipped: %s", what, hl_last_error());
+        return 0;
+    }
+    pt->f = pt->f0 = 0.5 * (pt->mt.pairwise_f + pt->mt.bcubed_f);
+    pt->levels = 1;
+    return 1;
+}
+
 /* Cluster the validation points (all = 0) or every labelled point (all = 1)
  * at every tau of @p score's grid as hl_cluster does by default, then the
  * linkage merge at @p merge (0 = off; < 0 = the best threshold at each tau);
@@ -818,12 +834,8 @@ static int tau_curve(hl_trainer *t, int all, int32_t score, int32_t max_levels, 
         tau_point *pt = &pts[s];
         pt->mt.struct_size = sizeof pt->mt;
         if (one_level) {
-            if (hl_decode(g, sc, dens, tau, NULL, pred) != HL_OK || hl_evaluate(py, pred, pn, &pt->mt) != HL_OK) {
-                hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
+            if (!decode_point(g, sc, dens, tau, py, pn, pred, "tau selection", pt))
                 goto done;
-            }
-            pt->f0 = 0.5 * (pt->mt.pairwise_f + pt->mt.bcubed_f);
-            pt->levels = 1;
         } else if (!val_cluster(t, all, score, tau, max_levels, pred, &pt->mt, &pt->f0, &pt->levels)) {
             goto done;
         }
@@ -883,14 +895,8 @@ static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_
         const float tau = grid_tau(HL_SCORE_SNN, s);
         tau_point pt;
         memset(&pt, 0, sizeof pt);
-        pt.mt.struct_size = sizeof pt.mt;
-        if (hl_decode(g, sc, dens, tau, NULL, pred) != HL_OK || hl_evaluate(y, pred, n, &pt.mt) != HL_OK) {
-            hli_log(HL_LOG_WARN, "training: whitening check skipped: %s", hl_last_error());
-            best = -1.0;
-            goto done;
-        }
-        pt.f = 0.5 * (pt.mt.pairwise_f + pt.mt.bcubed_f);
-        if (!merge_eval(g, sc, y, n, pred, HLI_DEFAULT_MERGE, root, tmp, &pt)) {
+        if (!decode_point(g, sc, dens, tau, y, n, pred, "whitening check", &pt) ||
+            !merge_eval(g, sc, y, n, pred, HLI_DEFAULT_MERGE, root, tmp, &pt)) {
             best = -1.0;
             goto done;
         }
