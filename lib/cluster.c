@@ -12,7 +12,6 @@
 #include "hierarchy.h"
 #include "knn_internal.h"
 #include "model_internal.h"
-#include "whiten.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -343,17 +342,13 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
             oracle ? " (true links and densities)" : "");
 
     hl_status st = HL_OK;
-    float *x0 = hli_normalized_copy(x, n, d, &st);
+    /* the features as the model sees them (its feature map, whiten.c); the
+     * oracle ignores the model */
+    float *x0 = hli_model_input(oracle ? NULL : model, x, n, d, &st);
     if (x0 == NULL)
         return st;
-    /* the model's feature map (whiten.c): the oracle ignores the model */
-    if (model != NULL && !oracle && model->whiten != NULL) {
-        if ((st = hli_whiten_apply(model->whiten, x0, n, d)) != HL_OK) {
-            free(x0);
-            return st;
-        }
+    if (!oracle && model != NULL && model->whiten != NULL)
         hli_log(HL_LOG_INFO, "cluster: features mapped by the model's whitening");
-    }
     hl_clustering *c = hli_calloc(1, sizeof(*c));
     hli_level lv, nlv;
     memset(&lv, 0, sizeof(lv));

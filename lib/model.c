@@ -340,6 +340,17 @@ hl_status hl_model_get_whitening(const hl_model *model, float *w, int32_t *prese
     return HL_OK;
 }
 
+float *hli_model_input(const hl_model *model, const float *x, int64_t n, int64_t d, hl_status *status)
+{
+    float *xn = hli_normalized_copy(x, n, d, status);
+    if (xn != NULL && model != NULL && model->whiten != NULL &&
+        (*status = hli_whiten_apply(model->whiten, xn, n, d)) != HL_OK) {
+        free(xn);
+        return NULL;
+    }
+    return xn;
+}
+
 hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out)
 {
     if (model == NULL || x == NULL || out == NULL)
@@ -349,13 +360,9 @@ hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, i
         return hli_error(HL_EINVAL, "hl_model_transform: d = %lld but the model expects feature_dim = %lld",
                          (long long)d, (long long)model->cfg.feature_dim);
     hl_status st;
-    float *xn = hli_normalized_copy(x, n, d, &st);
+    float *xn = hli_model_input(model, x, n, d, &st);
     if (xn == NULL)
         return st;
-    if (model->whiten != NULL && (st = hli_whiten_apply(model->whiten, xn, n, d)) != HL_OK) {
-        free(xn);
-        return st;
-    }
     memcpy(out, xn, (size_t)n * (size_t)d * sizeof(float)); /* size checked by hli_normalized_copy */
     free(xn);
     return HL_OK;

@@ -45,6 +45,10 @@ struct hl_model {
  * allocating the parameters (m->params = NULL): the model-file loader uses
  * it to know the size to expect before allocating anything. */
 hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m);
+/* The features as @p model sees them, in a new array: rows L2-normalised,
+ * then mapped by the model's feature map (whiten.c) if it has one (model
+ * may be NULL: normalised only).  NULL with *status set on error. */
+float *hli_model_input(const hl_model *model, const float *x, int64_t n, int64_t d, hl_status *status);
 /* Allocate a model with the layout of @p cfg (checked) and zeroed parameters. */
 hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out);
 /* PyTorch-style initialisation of every tensor from @p seed. */
