@@ -114,7 +114,7 @@ int main(int argc, char **argv)
         printf("whiten fit (ridge %g): %.2f s\n", whiten, tw);
         if (model == NULL) {
             hl_model_config cfg;
-            hl_model_config_init(&cfg);
+            hl_model_config_init(&cfg, sizeof cfg);
             cfg.feature_dim = d;
             cfg.hidden = 8;
             if (hl_model_create(&cfg, 1, &model) != HL_OK) {
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         free(w);
     }
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.k = k;
     o.tau = (float)tau;
     o.score = score;
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     hl_clustering_labels(c, -1, lab);
     double te = bench_now();
     hl_metrics m;
-    m.struct_size = sizeof m;
+    hl_metrics_init(&m, sizeof m);
     hl_evaluate(y, lab, n, &m);
     te = bench_now() - te;
     printf("cluster total: %.2f s, %d level(s); evaluate: %.2f s; peak RSS %.0f MiB\n", tcl,

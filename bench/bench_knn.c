@@ -80,7 +80,7 @@ static int run_exact(int64_t n, int64_t d, int64_t k, int nt)
     int64_t *nb = malloc(sizeof(int64_t) * (size_t)(n * k));
     float *sm = malloc(sizeof(float) * (size_t)(n * k));
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     o.method = HL_KNN_EXACT;
     o.num_threads = nt;
@@ -111,7 +111,7 @@ static int run_approx(int64_t n, int64_t d, int64_t k, int nt, int64_t nlist, in
     int64_t *nb = malloc(sizeof(int64_t) * (size_t)(n * k));
     float *sm = malloc(sizeof(float) * (size_t)(n * k));
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     o.method = HL_KNN_APPROX;
     o.num_threads = nt;

@@ -43,7 +43,7 @@ static double best_decode(const hl_graph *g, const float *score, const float *de
     for (int s = 0; s <= 39; s++) {
         const float tau = 0.025f * (float)s;
         hl_metrics mt;
-        mt.struct_size = sizeof mt;
+        hl_metrics_init(&mt, sizeof mt);
         if (hl_decode(g, score, dens, tau, NULL, lab) != HL_OK || hl_evaluate(y, lab, n, &mt) != HL_OK)
             return -1.0;
         const double f = 0.5 * (mt.pairwise_f + mt.bcubed_f);
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     hl_status st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     ko.method = HL_KNN_EXACT;
     hl_graph *g = NULL;

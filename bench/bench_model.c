@@ -44,7 +44,7 @@ static hl_status build_graph(const float *xn, int64_t n, int64_t d, int64_t k, h
 {
     const char *cache = getenv("BENCH_NBR_CACHE");
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     if (cache == NULL)
         return hl_graph_build(xn, n, d, &ko, g);
@@ -127,7 +127,7 @@ static int infer(int64_t n, int64_t d, int64_t hidden, int64_t k)
         if (hs && atoi(hs) != head)
             continue;
         hl_model_config cfg;
-        hl_model_config_init(&cfg);
+        hl_model_config_init(&cfg, sizeof cfg);
         cfg.feature_dim = d;
         cfg.hidden = hidden;
         cfg.link_head = head;
@@ -189,10 +189,10 @@ static int train(int epochs)
     if (hl_npy_read_labels(p, &y, &ny) != HL_OK || ny != n)
         return 1;
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = d;
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     o.epochs = epochs;
     o.eval_every = 0; /* time the SGD steps only (plus the final evaluation) */
     o.select_tau = 0;

@@ -42,7 +42,7 @@ static int run(const char *name, const float *x, int64_t n, int64_t d, const int
                float tau, int64_t k, int32_t threads)
 {
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.k = k;
     o.score = score;
     o.tau = tau;
@@ -59,7 +59,7 @@ static int run(const char *name, const float *x, int64_t n, int64_t d, const int
     int64_t *lab = malloc((size_t)n * sizeof(int64_t));
     hl_clustering_labels(c, -1, lab);
     hl_metrics m;
-    m.struct_size = sizeof m;
+    hl_metrics_init(&m, sizeof m);
     hl_evaluate(y, lab, n, &m);
     int64_t nodes, added;
     printf("%-26s tau=%5.3f levels=%d clusters=%6lld  Fp=%.4f (P %.3f R %.3f)  Fb=%.4f  NMI=%.4f  %.2fs\n", name,
@@ -69,7 +69,7 @@ static int run(const char *name, const float *x, int64_t n, int64_t d, const int
         int64_t cl;
         hl_clustering_level_stats(c, l, &nodes, NULL, &added, &cl);
         hl_metrics ml;
-        ml.struct_size = sizeof ml;
+        hl_metrics_init(&ml, sizeof ml);
         hl_clustering_labels(c, l, lab);
         hl_evaluate(y, lab, n, &ml);
         printf("    level %d: nodes %lld, added %lld, clusters %lld: Fp=%.4f Fb=%.4f NMI=%.4f\n", (int)l,

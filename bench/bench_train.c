@@ -88,7 +88,7 @@ static int load(const char *dir, const char *split, float **x, int64_t **y, int6
 static void graph_auc(const hl_model *m, const float *xn, const int64_t *y, int64_t n, int64_t d, const char *what)
 {
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = 10;
     hl_graph *g = NULL;
     if (hl_graph_build(xn, n, d, &ko, &g) != HL_OK) {
@@ -152,9 +152,9 @@ static void test_auc(const hl_model *m, const float *x, const int64_t *y, int64_
 int main(int argc, char **argv)
 {
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     /* the repository's data/omniglot, found from this file's path */
     char repo_dir[512];
     snprintf(repo_dir, sizeof repo_dir, "%s", __FILE__);

@@ -277,7 +277,7 @@ static int cmd_knn(int argc, char **argv)
         goto done;
     }
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     ko.method = method;
     ko.num_threads = (int32_t)threads;
@@ -377,9 +377,9 @@ static int cmd_train(int argc, char **argv)
     int64_t kl[HL_TRAIN_MAX_GRAPHS], ll[HL_TRAIN_MAX_GRAPHS], tmp;
     int nk = -1, nl = -1, quiet = 0;
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     hl_train_options to;
-    hl_train_options_init(&to);
+    hl_train_options_init(&to, sizeof to);
     args_t a = {argc, argv, 1, cmd};
     for (; a.i < argc; a.i++) {
         if (is_flag(&a, "--help") || is_flag(&a, "-h")) {
@@ -569,7 +569,7 @@ static int cmd_cluster(int argc, char **argv)
 {
     const char *cmd = "cluster", *mpath = NULL, *feat = NULL, *out = NULL, *hout = NULL, *tpath = NULL, *v;
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     int oracle = 0;
     int64_t tmp;
     double dv;
@@ -659,7 +659,7 @@ static int cmd_cluster(int argc, char **argv)
         goto done;
     if (model) {
         hl_model_config cfg;
-        hl_model_config_init(&cfg);
+        hl_model_config_init(&cfg, sizeof cfg);
         if ((st = hl_model_get_config(model, &cfg)) != HL_OK) {
             rc = lib_error(cmd, mpath, st);
             goto done;
@@ -714,7 +714,7 @@ static int cmd_cluster(int argc, char **argv)
             memcpy(hier + (size_t)l * (size_t)n, labels, (size_t)n * sizeof(int64_t));
         if (truth) {
             hl_metrics m;
-            m.struct_size = sizeof m;
+            hl_metrics_init(&m, sizeof m);
             if ((st = hl_evaluate(truth, labels, n, &m)) != HL_OK) {
                 rc = lib_error(cmd, "evaluation", st);
                 goto done;
@@ -726,7 +726,7 @@ static int cmd_cluster(int argc, char **argv)
     }
     if (truth) {
         hl_metrics m;
-        m.struct_size = sizeof m;
+        hl_metrics_init(&m, sizeof m);
         hl_evaluate(truth, labels, n, &m);
         printf("final: pairwise F %.4f (P %.4f R %.4f)  BCubed F %.4f (P %.4f R %.4f)  NMI %.4f  clusters %lld "
                "(true %lld)\n",
@@ -794,7 +794,7 @@ static int cmd_eval(int argc, char **argv)
         goto done;
     }
     hl_metrics m;
-    m.struct_size = sizeof m;
+    hl_metrics_init(&m, sizeof m);
     hl_status st = hl_evaluate(y, p, ny, &m);
     if (st != HL_OK) {
         rc = lib_error(cmd, "evaluation", st);
@@ -1032,7 +1032,7 @@ static int demo_cluster(const char *name, const hl_model *model, const float *x,
                         int64_t d, int32_t score, int32_t threads, hl_metrics *m)
 {
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.score = score;
     o.num_threads = threads;
     hl_clustering *c = NULL;
@@ -1047,7 +1047,7 @@ static int demo_cluster(const char *name, const hl_model *model, const float *x,
         return EXIT_RUNTIME;
     }
     hl_clustering_labels(c, -1, lab);
-    m->struct_size = sizeof *m;
+    hl_metrics_init(m, sizeof *m);
     hl_evaluate(y, lab, n, m);
     print_metrics_line(name, m, secs);
     free(lab);
@@ -1117,10 +1117,10 @@ static int cmd_demo(int argc, char **argv, const char *argv0)
 
     /* train */
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = d;
     hl_train_options to;
-    hl_train_options_init(&to);
+    hl_train_options_init(&to, sizeof to);
     to.epochs = (int32_t)epochs;
     to.seed = (uint64_t)seed;
     to.num_threads = (int32_t)threads;
@@ -1165,7 +1165,7 @@ static int cmd_demo(int argc, char **argv, const char *argv0)
 
     /* k-means told the true number of clusters */
     hl_metrics mt;
-    mt.struct_size = sizeof mt;
+    hl_metrics_init(&mt, sizeof mt);
     hl_evaluate(yte, yte, nte, &mt);
     int64_t kc = mt.num_true_clusters;
     xn = malloc((size_t)(nte * d) * sizeof(float));

@@ -41,12 +41,9 @@ struct hl_clustering {
     int64_t *stats;  /* cap * 4: nodes, edges, edges added, clusters */
 };
 
-void hl_cluster_options_init(hl_cluster_options *opts)
+void hli_cluster_options_defaults(void *full)
 {
-    if (opts == NULL)
-        return;
-    memset(opts, 0, sizeof(*opts));
-    opts->struct_size = sizeof(*opts);
+    hl_cluster_options *opts = full;
     opts->k = 10;
     opts->tau = -1.0f;
     opts->score = -1;
@@ -57,12 +54,18 @@ void hl_cluster_options_init(hl_cluster_options *opts)
     opts->progress = NULL;
     opts->progress_user = NULL;
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hli_knn_options_defaults(&ko);
     opts->knn_auto_threshold = ko.auto_threshold;
     opts->knn_nlist = ko.nlist;
     opts->knn_nprobe = ko.nprobe;
     opts->knn_target_recall = ko.target_recall;
     opts->merge = -1.0f;
+}
+
+hl_status hl_cluster_options_init(hl_cluster_options *opts, size_t struct_size)
+{
+    return hli_struct_init(opts, struct_size, HLI_MIN_SIZE_CLUSTER_OPTIONS, sizeof *opts, hli_cluster_options_defaults,
+                           "hl_cluster_options_init");
 }
 
 void hl_clustering_free(hl_clustering *clustering)
@@ -249,14 +252,18 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     *out = NULL;
     if (x == NULL)
         return hli_error(HL_EINVAL, "cluster: features x are NULL");
-    hl_cluster_options defaults;
+    hl_cluster_options full;
     if (opts == NULL) {
-        hl_cluster_options_init(&defaults);
-        opts = &defaults;
+        memset(&full, 0, sizeof full);
+        hli_cluster_options_defaults(&full);
+        full.struct_size = sizeof full;
+    } else {
+        hl_status st0 = hli_struct_read(opts, HLI_MIN_SIZE_CLUSTER_OPTIONS, sizeof full, hli_cluster_options_defaults,
+                                        &full, "cluster options");
+        if (st0 != HL_OK)
+            return st0;
     }
-    if (opts->struct_size != sizeof(hl_cluster_options))
-        return hli_error(HL_EINVAL, "cluster: opts->struct_size = %zu, expected %zu (call hl_cluster_options_init)",
-                         opts->struct_size, sizeof(hl_cluster_options));
+    opts = &full;
     if (n < 1 || d < 1)
         return hli_error(HL_EINVAL, "cluster: n = %lld and d = %lld must be >= 1", (long long)n, (long long)d);
     if (opts->k < 2)
@@ -292,7 +299,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     int model_merge = 0; /* merge is the model's stored threshold */
     if (model != NULL && !oracle) {
         hl_model_config cfg;
-        hl_model_config_init(&cfg);
+        hl_model_config_init(&cfg, sizeof cfg);
         hl_status st = hl_model_get_config(model, &cfg);
         if (st != HL_OK)
             return st;
@@ -380,7 +387,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
         memcpy(lv.label, truth, (size_t)n * sizeof(int64_t));
 
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = opts->k;
     ko.method = opts->knn_method;
     ko.num_threads = opts->num_threads;

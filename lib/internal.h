@@ -39,15 +39,40 @@ void *hli_calloc(size_t count, size_t size);
  * bytes; records HL_EINVAL/HL_ERANGE naming @p what. */
 hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes);
 
-/* ---- versioned option structs (options.c) -------------------------------- */
+/* ---- versioned public structs (options.c) -------------------------------- */
 
-/* Copy a caller's options struct (its first member: size_t struct_size)
- * into @p out (full_size bytes): accepted sizes are full_size and old_size
- * (a caller compiled before the last append); appended fields are zeroed
- * and out's struct_size is full_size.  HL_EINVAL naming @p what and the
- * init function @p init_fn otherwise. */
-hl_status hli_options_full(const void *in, size_t full_size, size_t old_size, void *out, const char *what,
-                           const char *init_fn);
+/* Fills a full-size struct with the library's defaults (struct_size aside). */
+typedef void (*hli_struct_defaults_fn)(void *full);
+
+/* The one versioning rule (docs/API.md).  Sizes from min_size (the first
+ * released layout) to full_size (this library's) are accepted; anything else
+ * is HL_EINVAL naming @p what.
+ * init:  the caller's first @p size bytes get the defaults, struct_size = size.
+ * read:  @p full (full_size bytes) = defaults overlaid by the caller's bytes;
+ *        its struct_size becomes full_size.
+ * write: the caller's first caller->struct_size bytes get @p full's bytes;
+ *        struct_size keeps the caller's value. */
+hl_status hli_struct_init(void *caller, size_t size, size_t min_size, size_t full_size, hli_struct_defaults_fn defaults,
+                          const char *what);
+hl_status hli_struct_read(const void *caller, size_t min_size, size_t full_size, hli_struct_defaults_fn defaults,
+                          void *full, const char *what);
+hl_status hli_struct_write(void *caller, const void *full, size_t min_size, size_t full_size, const char *what);
+
+/* First released layout of each struct (release 0.1.0): a struct only grows
+ * at the end, so when a field is appended the constant becomes
+ * offsetof(type, first appended field) and stays so forever. */
+#define HLI_MIN_SIZE_CLUSTER_OPTIONS sizeof(hl_cluster_options)
+#define HLI_MIN_SIZE_KNN_OPTIONS sizeof(hl_knn_options)
+#define HLI_MIN_SIZE_MODEL_CONFIG sizeof(hl_model_config)
+#define HLI_MIN_SIZE_TRAIN_OPTIONS sizeof(hl_train_options)
+#define HLI_MIN_SIZE_METRICS sizeof(hl_metrics)
+
+/* The defaults of each struct (the init functions' values). */
+void hli_cluster_options_defaults(void *opts);
+void hli_knn_options_defaults(void *opts);
+void hli_model_config_defaults(void *cfg);
+void hli_train_options_defaults(void *opts);
+void hli_metrics_defaults(void *m);
 
 /* ---- threads (threads.c) ------------------------------------------------- */
 

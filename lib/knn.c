@@ -5,11 +5,9 @@
 #include <limits.h>
 #include <stdlib.h>
 
-void hl_knn_options_init(hl_knn_options *opts)
+void hli_knn_options_defaults(void *full)
 {
-    if (opts == NULL)
-        return;
-    opts->struct_size = sizeof(*opts);
+    hl_knn_options *opts = full;
     opts->k = 10;
     opts->method = HL_KNN_AUTO;
     opts->num_threads = 0;
@@ -21,16 +19,23 @@ void hl_knn_options_init(hl_knn_options *opts)
     opts->seed = 0;
 }
 
+hl_status hl_knn_options_init(hl_knn_options *opts, size_t struct_size)
+{
+    return hli_struct_init(opts, struct_size, HLI_MIN_SIZE_KNN_OPTIONS, sizeof *opts, hli_knn_options_defaults,
+                           "hl_knn_options_init");
+}
+
 hl_status hli_knn_check_options(const hl_knn_options *opts, int64_t n, hl_knn_options *eff)
 {
-    if (opts == NULL)
-        hl_knn_options_init(eff);
-    else {
-        if (opts->struct_size != sizeof(hl_knn_options))
-            return hli_error(HL_EINVAL,
-                             "knn options: struct_size = %zu, expected %zu (call hl_knn_options_init first)",
-                             opts->struct_size, sizeof(hl_knn_options));
-        *eff = *opts;
+    if (opts == NULL) {
+        memset(eff, 0, sizeof *eff);
+        hli_knn_options_defaults(eff);
+        eff->struct_size = sizeof *eff;
+    } else {
+        hl_status st = hli_struct_read(opts, HLI_MIN_SIZE_KNN_OPTIONS, sizeof *eff, hli_knn_options_defaults, eff,
+                                       "knn options");
+        if (st != HL_OK)
+            return st;
     }
     if (eff->k < 1 || eff->k > n)
         return hli_error(HL_EINVAL, "knn options: k = %lld must be in [1, n = %lld]", (long long)eff->k,

@@ -56,6 +56,16 @@ static hl_status dense_ids(const int64_t *labels, int64_t n, pair64 *tmp, int64_
     return HL_OK;
 }
 
+void hli_metrics_defaults(void *full)
+{
+    (void)full; /* every score starts at 0 */
+}
+
+hl_status hl_metrics_init(hl_metrics *m, size_t struct_size)
+{
+    return hli_struct_init(m, struct_size, HLI_MIN_SIZE_METRICS, sizeof *m, hli_metrics_defaults, "hl_metrics_init");
+}
+
 static double harmonic(double p, double r)
 {
     return p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;
@@ -65,13 +75,14 @@ hl_status hl_evaluate(const int64_t *truth, const int64_t *pred, int64_t n, hl_m
 {
     if (truth == NULL || pred == NULL || out == NULL)
         return hli_error(HL_EINVAL, "evaluate: %s is NULL", truth == NULL ? "truth" : pred == NULL ? "pred" : "out");
-    if (out->struct_size < sizeof(hl_metrics))
-        return hli_error(HL_EINVAL, "evaluate: out->struct_size = %zu, expected %zu (sizeof(hl_metrics))",
-                         out->struct_size, sizeof(hl_metrics));
+    hl_metrics m;
+    hl_status st = hli_struct_read(out, HLI_MIN_SIZE_METRICS, sizeof m, hli_metrics_defaults, &m, "evaluate: out");
+    if (st != HL_OK)
+        return st;
     if (n < 1)
         return hli_error(HL_EINVAL, "evaluate: n = %lld must be >= 1", (long long)n);
     size_t bytes;
-    hl_status st = hli_check_dims("labels", n, 1, sizeof(pair64), &bytes);
+    st = hli_check_dims("labels", n, 1, sizeof(pair64), &bytes);
     if (st != HL_OK)
         return st;
 
@@ -123,9 +134,6 @@ hl_status hl_evaluate(const int64_t *truth, const int64_t *pred, int64_t n, hl_m
     pk -= (uint64_t)n;
     qk -= (uint64_t)n;
 
-    hl_metrics m;
-    memset(&m, 0, sizeof(m));
-    m.struct_size = sizeof(hl_metrics);
     m.pairwise_precision = pk > 0 ? (double)tk / (double)pk : 1.0;
     m.pairwise_recall = qk > 0 ? (double)tk / (double)qk : 1.0;
     m.pairwise_f = harmonic(m.pairwise_precision, m.pairwise_recall);
@@ -146,9 +154,7 @@ hl_status hl_evaluate(const int64_t *truth, const int64_t *pred, int64_t n, hl_m
     }
     m.num_true_clusters = ng;
     m.num_pred_clusters = npred;
-    *out = m;
-    out->struct_size = sizeof(hl_metrics);
-    st = HL_OK;
+    st = hli_struct_write(out, &m, HLI_MIN_SIZE_METRICS, sizeof m, "evaluate: out");
 
 done:
     free(tmp);

@@ -11,16 +11,11 @@
 
 #define HLI_MAX_FEATURE_DIM (1 << 20)
 #define HLI_MAX_HIDDEN (1 << 16)
-/* struct_size of hl_model_config before rel_rank was appended */
-#define HLI_CONFIG_SIZE_V1 offsetof(hl_model_config, rel_rank)
 #define HLI_EDGE_FEAT_KNOWN 0x3FFu
 
-void hl_model_config_init(hl_model_config *cfg)
+void hli_model_config_defaults(void *full)
 {
-    if (cfg == NULL)
-        return;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->struct_size = sizeof *cfg;
+    hl_model_config *cfg = full;
     cfg->feature_dim = 0;
     cfg->hidden = 512;
     cfg->num_conv = 1;
@@ -35,11 +30,16 @@ void hl_model_config_init(hl_model_config *cfg)
     cfg->rel_rank = 64;
 }
 
-/* A full-size copy of a caller's config: a struct from before rel_rank was
- * appended (struct_size HLI_CONFIG_SIZE_V1) reads as rel_rank = 0. */
+hl_status hl_model_config_init(hl_model_config *cfg, size_t struct_size)
+{
+    return hli_struct_init(cfg, struct_size, HLI_MIN_SIZE_MODEL_CONFIG, sizeof *cfg, hli_model_config_defaults,
+                           "hl_model_config_init");
+}
+
+/* A full-size copy of a caller's config (fields it lacks at their defaults). */
 static hl_status config_full(const hl_model_config *in, hl_model_config *out)
 {
-    return hli_options_full(in, sizeof *out, HLI_CONFIG_SIZE_V1, out, "model config", "hl_model_config_init");
+    return hli_struct_read(in, HLI_MIN_SIZE_MODEL_CONFIG, sizeof *out, hli_model_config_defaults, out, "model config");
 }
 
 hl_status hl_model_config_check(const hl_model_config *cfg_in)
@@ -232,13 +232,7 @@ hl_status hl_model_get_config(const hl_model *model, hl_model_config *cfg)
 {
     if (model == NULL || cfg == NULL)
         return hli_error(HL_EINVAL, "hl_model_get_config: %s is NULL", model == NULL ? "model" : "cfg");
-    if (cfg->struct_size != sizeof *cfg && cfg->struct_size != HLI_CONFIG_SIZE_V1)
-        return hli_error(HL_EINVAL, "hl_model_get_config: cfg->struct_size = %zu, expected %zu", cfg->struct_size,
-                         sizeof *cfg);
-    const size_t sz = cfg->struct_size;
-    memcpy(cfg, &model->cfg, sz);
-    cfg->struct_size = sz;
-    return HL_OK;
+    return hli_struct_write(cfg, &model->cfg, HLI_MIN_SIZE_MODEL_CONFIG, sizeof *cfg, "hl_model_get_config");
 }
 
 int64_t hl_model_num_params(const hl_model *model) { return model ? model->num_params : 0; }

@@ -221,7 +221,7 @@ hl_status hl_model_load(const char *path, hl_model **out)
         goto done;
     }
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     const unsigned char *p = buf + 12;
     cfg.feature_dim = (int64_t)get_u64(p);
     cfg.hidden = (int64_t)get_u64(p + 8);

@@ -19,12 +19,9 @@
 /* Training-edge AUC is measured on the in-edges of this many centre nodes. */
 #define HLI_TRAIN_EVAL_NODES 2048
 
-void hl_train_options_init(hl_train_options *opts)
+void hli_train_options_defaults(void *full)
 {
-    if (opts == NULL)
-        return;
-    memset(opts, 0, sizeof *opts);
-    opts->struct_size = sizeof *opts;
+    hl_train_options *opts = full;
     opts->num_graphs = 3;
     opts->k_list[0] = 10;
     opts->k_list[1] = 5;
@@ -51,15 +48,17 @@ void hl_train_options_init(hl_train_options *opts)
     opts->whiten = -1.0;
 }
 
-/* struct_size of hl_train_options before whiten was appended */
-#define HLI_TRAIN_OPTIONS_SIZE_V1 offsetof(hl_train_options, whiten)
+hl_status hl_train_options_init(hl_train_options *opts, size_t struct_size)
+{
+    return hli_struct_init(opts, struct_size, HLI_MIN_SIZE_TRAIN_OPTIONS, sizeof *opts, hli_train_options_defaults,
+                           "hl_train_options_init");
+}
 
-/* A full-size copy of a caller's options: a struct from before whiten was
- * appended reads as whiten = 0 (what that library did). */
+/* A full-size copy of a caller's options (fields it lacks at their defaults). */
 static hl_status train_options_full(const hl_train_options *in, hl_train_options *out)
 {
-    return hli_options_full(in, sizeof *out, HLI_TRAIN_OPTIONS_SIZE_V1, out, "train options",
-                            "hl_train_options_init");
+    return hli_struct_read(in, HLI_MIN_SIZE_TRAIN_OPTIONS, sizeof *out, hli_train_options_defaults, out,
+                           "train options");
 }
 
 hl_status hl_train_options_check(const hl_train_options *in)
@@ -633,7 +632,7 @@ static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int32_t
     const int64_t *py = all ? t->all_y : t->val_y;
     const int64_t pn = all ? t->all_n : t->val_n;
     hl_cluster_options co;
-    hl_cluster_options_init(&co);
+    hl_cluster_options_init(&co, sizeof co);
     co.k = t->opts.k_list[0];
     co.tau = tau;
     co.score = score;
@@ -694,7 +693,7 @@ static hl_status tau_graph(hl_trainer *t, int all, const hl_graph **g)
     hl_graph **slot = all ? &t->all_g : &t->val_g;
     if (*slot == NULL) {
         hl_knn_options ko;
-        hl_knn_options_init(&ko);
+        hl_knn_options_init(&ko, sizeof ko);
         ko.k = t->opts.k_list[0];
         ko.method = HL_KNN_AUTO;
         ko.num_threads = t->opts.num_threads;
@@ -871,7 +870,7 @@ static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_
                          int64_t *pred, float *best_tau)
 {
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = t->opts.k_list[0];
     ko.num_threads = t->opts.num_threads;
     hl_graph *g = NULL;

@@ -34,7 +34,7 @@ static hl_status tgraph_from_level(const hli_level *lv, int64_t k, int level, ui
     memset(t, 0, sizeof *t);
     const int64_t n = lv->n, d = lv->d;
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     ko.method = HL_KNN_EXACT;
     ko.num_threads = nt;

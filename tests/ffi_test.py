@@ -65,8 +65,8 @@ HL_OK, HL_EINVAL, HL_EIO = 0, 1, 3
 def check_model_handle(lib):
     """An opaque model handle through its life: create, attach a feature map,
     map features (compared with the formula computed here), free."""
-    lib.hl_model_config_init.restype = None
-    lib.hl_model_config_init.argtypes = [C.POINTER(ModelConfig)]
+    lib.hl_model_config_init.restype = C.c_int
+    lib.hl_model_config_init.argtypes = [C.POINTER(ModelConfig), C.c_size_t]
     lib.hl_model_create.restype = C.c_int
     lib.hl_model_create.argtypes = [C.POINTER(ModelConfig), C.c_uint64, C.POINTER(C.c_void_p)]
     lib.hl_model_free.restype = None
@@ -79,7 +79,7 @@ def check_model_handle(lib):
     lib.hl_model_transform.argtypes = [C.c_void_p, C.POINTER(C.c_float), C.c_int64, C.c_int64,
                                        C.POINTER(C.c_float)]
     cfg = ModelConfig()
-    lib.hl_model_config_init(C.byref(cfg))
+    lib.hl_model_config_init(C.byref(cfg), C.sizeof(cfg))
     check(cfg.struct_size == C.sizeof(ModelConfig), "hl_model_config_init sets struct_size = %d" % cfg.struct_size)
     cfg.feature_dim, cfg.hidden, cfg.rel_rank = 2, 4, 0
     model = C.c_void_p()
@@ -133,8 +133,8 @@ def main():
     lib.hl_npy_read_f32.restype = C.c_int
     lib.hl_npy_read_f32.argtypes = [C.c_char_p, C.POINTER(C.POINTER(C.c_float)),
                                     C.POINTER(C.c_int64), C.POINTER(C.c_int64)]
-    lib.hl_knn_options_init.restype = None
-    lib.hl_knn_options_init.argtypes = [C.POINTER(KnnOptions)]
+    lib.hl_knn_options_init.restype = C.c_int
+    lib.hl_knn_options_init.argtypes = [C.POINTER(KnnOptions), C.c_size_t]
     lib.hl_knn_search.restype = C.c_int
     lib.hl_knn_search.argtypes = [C.POINTER(C.c_float), C.c_int64, C.c_int64, C.POINTER(KnnOptions),
                                   C.POINTER(C.c_int64), C.POINTER(C.c_float)]
@@ -159,7 +159,7 @@ def main():
     # kNN on a tiny array: two tight pairs.  The options struct is initialised
     # by the library (struct_size included), then k is changed.
     opts = KnnOptions()
-    lib.hl_knn_options_init(C.byref(opts))
+    lib.hl_knn_options_init(C.byref(opts), C.sizeof(opts))
     check(opts.struct_size == C.sizeof(KnnOptions), "hl_knn_options_init sets struct_size = %d" % opts.struct_size)
     opts.k = 2
     pts = [(1.0, 0.0), (0.9, 0.1), (0.0, 1.0), (0.1, 0.9)]

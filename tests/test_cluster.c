@@ -17,7 +17,7 @@ static hl_metrics score_final(const hl_clustering *c, const int64_t *y, int64_t 
     int64_t *lab = malloc((size_t)n * sizeof(int64_t));
     ck_assert_int_eq(hl_clustering_labels(c, -1, lab), HL_OK);
     hl_metrics m;
-    m.struct_size = sizeof m;
+    hl_metrics_init(&m, sizeof m);
     ck_assert_int_eq(hl_evaluate(y, lab, n, &m), HL_OK);
     free(lab);
     return m;
@@ -75,7 +75,7 @@ START_TEST(test_separable_blobs)
     float *x = th_blobs(nc, m, d, 0.05, 99, &y);
     for (int32_t s = HL_SCORE_SIM; s <= HL_SCORE_SNN; s++) {
         hl_cluster_options o;
-        hl_cluster_options_init(&o);
+        hl_cluster_options_init(&o, sizeof o);
         o.score = s;
         if (s == HL_SCORE_SIM) {
             /* cosine stays meaningful between peaks: run the whole hierarchy.  (SNN
@@ -94,7 +94,7 @@ START_TEST(test_separable_blobs)
     }
     /* the oracle recovers every blob exactly, over levels */
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     hl_clustering *c = NULL;
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, y, &o, &c), HL_OK);
     check_hierarchy(c, n);
@@ -133,7 +133,7 @@ START_TEST(test_oracle_omniglot)
         return;
     /* one level of true links and densities: the SPEC section 8 ceiling (0.89 / 0.90) */
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.max_levels = 1;
     o.knn_method = HL_KNN_EXACT;
     hl_clustering *c = NULL;
@@ -172,7 +172,7 @@ START_TEST(test_threads_identical)
     int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
     for (int32_t s = HL_SCORE_SIM; s <= HL_SCORE_SNN; s++) {
         hl_cluster_options o;
-        hl_cluster_options_init(&o);
+        hl_cluster_options_init(&o, sizeof o);
         o.score = s;
         o.tau = 0.3f;
         o.max_levels = 5;
@@ -220,7 +220,7 @@ START_TEST(test_stopping_and_progress)
     int64_t *y;
     float *x = th_blobs(nc, m, d, 0.05, 11, &y);
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.tau = 0.0f;
     o.score = HL_SCORE_SIM;
     o.max_levels = 10;
@@ -268,7 +268,7 @@ START_TEST(test_bad_input)
     for (int i = 0; i < 160; i++)
         x[i] = (float)((i * 37) % 11) - 5.0f;
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     hl_clustering *c = NULL;
     ck_assert_int_eq(hl_cluster(NULL, NULL, n, d, NULL, &o, &c), HL_EINVAL);
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, NULL), HL_EINVAL);
@@ -297,7 +297,7 @@ START_TEST(test_bad_input)
     o.struct_size = 3;
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "struct_size"));
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     float y[160];
     memcpy(y, x, sizeof y);
     y[4 * 17 + 2] = NAN;
@@ -357,7 +357,7 @@ START_TEST(test_one_level_equals_decode)
         ck_assert_int_eq(hli_level_scores(si == 0 ? model : NULL, &lv, g, scores[si], 0, 1, sc, dens), HL_OK);
         for (int ti = 0; ti < 3; ti++) {
             hl_cluster_options o;
-            hl_cluster_options_init(&o);
+            hl_cluster_options_init(&o, sizeof o);
             o.k = k;
             o.score = scores[si];
             o.tau = taus[ti];
@@ -420,7 +420,7 @@ START_TEST(test_knn_options_pass_through)
     int64_t *y;
     float *x = th_blobs(nc, m, d, 0.05, 21, &y);
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     ck_assert_int_eq(o.knn_auto_threshold, 50000);
     ck_assert_int_eq(o.knn_nlist, 0);
     ck_assert_int_eq(o.knn_nprobe, 0);
@@ -502,7 +502,7 @@ START_TEST(test_model_stored_levels)
     /* the stored score is snn here: its levels are predictable on blobs */
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.45f, HL_SCORE_SNN), HL_OK);
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.early_stop = 0;
     hl_clustering *c = NULL, *e = NULL;
     ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
@@ -538,7 +538,7 @@ START_TEST(test_with_model)
     hl_model *model = th_untrained_model(d, 16, 42);
     ck_assert_int_eq(hl_model_set_cluster_defaults(model, 0.3f, HL_SCORE_PROB), HL_OK);
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.early_stop = 0;
     hl_clustering *c1 = NULL, *c2 = NULL;
     o.num_threads = 1;

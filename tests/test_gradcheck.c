@@ -300,7 +300,7 @@ static void run_gradcheck(hl_model_config *cfg, int with_c, int focal, uint64_t 
 static hl_model_config small_cfg(int head, int L, int cluster)
 {
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = 3;
     cfg.hidden = 8;
     cfg.num_conv = L;

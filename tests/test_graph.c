@@ -152,7 +152,7 @@ START_TEST(test_build_random_matches_knn)
     const int64_t n = 400, d = 6, k = 10;
     float *x = random_data(n, d, 11);
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     int64_t *nb = malloc(sizeof(int64_t) * (size_t)(n * n));
     float *sm = malloc(sizeof(float) * (size_t)(n * n));
@@ -228,7 +228,7 @@ START_TEST(test_duplicates_self_by_index)
     const int64_t n = 6, d = 3, k = 3;
     float x[18] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0.9f, 0.1f, 0, 0, 0.5f, 0.5f};
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     hl_graph *g = NULL;
     ck_assert_int_eq(hl_graph_build(x, n, d, &o, &g), HL_OK);
@@ -283,7 +283,7 @@ START_TEST(test_bad_input)
 
     float x[12] = {1, 0, 0, 1, 1, 1, 0.5f, 0, 2, 0, 1, 3};
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = 2;
     expect_err(hl_graph_build(x, 4, 3, &o, NULL), HL_EINVAL, "out");
     expect_err(hl_graph_build(NULL, 4, 3, &o, &g), HL_EINVAL, "x is NULL");

@@ -37,7 +37,7 @@ static inline float *th_blobs(int64_t nc, int64_t m, int64_t d, double noise, ui
 static inline hl_model *th_untrained_model(int64_t d, int64_t hidden, uint64_t seed)
 {
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = d;
     cfg.hidden = hidden;
     hl_model *model = NULL;
@@ -53,7 +53,7 @@ static inline hl_graph *th_level0_graph(const float *x, int64_t n, int64_t d, in
     *xn = hli_normalized_copy(x, n, d, &st);
     ck_assert_ptr_nonnull(*xn);
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     hl_graph *g = NULL;
     ck_assert_int_eq(hli_graph_build_normalized(*xn, n, d, &ko, &g), HL_OK);

@@ -163,7 +163,7 @@ static void check_against_naive(const float *x, int64_t n, int64_t d, int64_t k,
 static void run_exact_case(const float *x, int64_t n, int64_t d, int64_t k, int64_t block_rows)
 {
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     o.method = HL_KNN_EXACT;
     o.block_rows = block_rows;
@@ -200,7 +200,7 @@ START_TEST(test_exact_negative_sims)
     run_exact_case(x, n, d, n, 0);
     run_exact_case(x, n, d, 40, 3);
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = n;
     int64_t nb[60 * 60];
     float sm[60 * 60];
@@ -223,7 +223,7 @@ START_TEST(test_exact_duplicates)
     run_exact_case(x, n, d, 10, 0);
     run_exact_case(x, n, d, 3, 5);
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = 5;
     int64_t nb[120 * 5];
     float sm[120 * 5];
@@ -254,7 +254,7 @@ START_TEST(test_exact_thread_and_block_invariance)
     const int64_t blocks[4] = {0, 0, 0, 50};
     for (int r = 0; r < 4; r++) {
         hl_knn_options o;
-        hl_knn_options_init(&o);
+        hl_knn_options_init(&o, sizeof o);
         o.k = k;
         o.method = HL_KNN_EXACT;
         o.num_threads = threads[r];
@@ -269,7 +269,7 @@ START_TEST(test_exact_thread_and_block_invariance)
     }
     /* sims may be NULL */
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     int64_t *nb2 = malloc(sizeof(int64_t) * (size_t)(n * k));
     ck_assert_int_eq(hl_knn_search(x, n, d, &o, nb2, NULL), HL_OK);
@@ -327,7 +327,7 @@ START_TEST(test_bad_input)
     int64_t nb[20 * 20];
     float sm[20 * 20];
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = 3;
     expect_err(hl_knn_search(NULL, n, d, &o, nb, sm), HL_EINVAL, "x is NULL");
     expect_err(hl_knn_search(x, n, d, &o, NULL, sm), HL_EINVAL, "nbrs is NULL");
@@ -366,7 +366,7 @@ START_TEST(test_bad_input)
     o.block_rows = 0;
     o.struct_size = 3;
     expect_err(hl_knn_search(x, n, d, &o, nb, sm), HL_EINVAL, "struct_size");
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = 3;
     /* Non-finite and zero rows name the row. */
     x[3 * d + 2] = NAN;
@@ -384,7 +384,7 @@ START_TEST(test_bad_input)
     /* NULL options = defaults (k = 10). */
     ck_assert_int_eq(hl_knn_search(x, n, d, NULL, nb, sm), HL_OK);
     ck_assert_int_eq(nb[10], 1);
-    hl_knn_options_init(NULL); /* no crash */
+    ck_assert_int_eq(hl_knn_options_init(NULL, sizeof(hl_knn_options)), HL_EINVAL);
     free(x);
 }
 END_TEST
@@ -421,7 +421,7 @@ static double approx_recall(const float *x, int64_t n, int64_t d, int64_t k, int
                             int threads, int64_t **out_nb)
 {
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.k = k;
     o.method = HL_KNN_EXACT;
     int64_t *ex = malloc(sizeof(int64_t) * (size_t)(n * k));
@@ -509,7 +509,7 @@ START_TEST(test_approx_full_probe_is_exact)
     ck_assert(r == 1.0);
     /* small n, k = n and k = 1 work too */
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     o.method = HL_KNN_APPROX;
     o.k = 1;
     int64_t nb[900 * 7];
@@ -541,7 +541,7 @@ START_TEST(test_auto_dispatch)
     int64_t *a = malloc(sizeof(int64_t) * (size_t)(n * k));
     int64_t *b = malloc(sizeof(int64_t) * (size_t)(n * k));
     hl_knn_options o;
-    hl_knn_options_init(&o);
+    hl_knn_options_init(&o, sizeof o);
     ck_assert_int_eq(o.method, HL_KNN_AUTO);
     o.k = k;
     hl_set_log_callback(log_cb, NULL, HL_LOG_DEBUG);

@@ -89,7 +89,7 @@ START_TEST(test_cluster_merge_level)
     const float taus[2] = {0.75f, 0.52f}; /* high: the decode splits the blobs */
     for (int si = 0; si < 2; si++) {
         hl_cluster_options o;
-        hl_cluster_options_init(&o);
+        hl_cluster_options_init(&o, sizeof o);
         ck_assert(o.merge < 0.0f); /* default: the stored / documented threshold */
         o.k = k;
         o.score = scores[si];
@@ -145,7 +145,8 @@ START_TEST(test_cluster_merge_level)
             }
         /* merging the fragments of the blobs raises pairwise recall */
         hl_metrics a, b;
-        a.struct_size = b.struct_size = sizeof a;
+        hl_metrics_init(&a, sizeof a);
+        hl_metrics_init(&b, sizeof b);
         ck_assert_int_eq(hl_evaluate(y, plain, n, &a), HL_OK);
         ck_assert_int_eq(hl_evaluate(y, merged, n, &b), HL_OK);
         ck_assert_double_gt(b.pairwise_recall, a.pairwise_recall);
@@ -176,7 +177,7 @@ static int levels_with(const hl_model *model, const float *x, int64_t n, int64_t
                        int64_t *labels)
 {
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     o.score = score;
     o.tau = 0.75f;
     o.merge = merge;
@@ -223,7 +224,7 @@ START_TEST(test_default_threshold)
     ck_assert_int_eq(levels_with(model, x, n, d, -1, -1.0f, a), 1);
     /* bad thresholds */
     hl_cluster_options o;
-    hl_cluster_options_init(&o);
+    hl_cluster_options_init(&o, sizeof o);
     hl_clustering *c = NULL;
     o.merge = NAN;
     ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_EINVAL);

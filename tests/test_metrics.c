@@ -13,7 +13,7 @@ static hl_metrics eval_ok(const int64_t *t, const int64_t *p, int64_t n)
 {
     hl_metrics m;
     memset(&m, 0, sizeof(m));
-    m.struct_size = sizeof(m);
+    hl_metrics_init(&m, sizeof m);
     ck_assert_int_eq(hl_evaluate(t, p, n, &m), HL_OK);
     return m;
 }
@@ -198,7 +198,7 @@ START_TEST(test_bad_input)
 {
     int64_t t[3] = {0, 1, 2};
     hl_metrics m;
-    m.struct_size = sizeof(m);
+    hl_metrics_init(&m, sizeof m);
     ck_assert_int_eq(hl_evaluate(NULL, t, 3, &m), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "truth"));
     ck_assert_int_eq(hl_evaluate(t, NULL, 3, &m), HL_EINVAL);

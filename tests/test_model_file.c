@@ -30,7 +30,7 @@ static void path_of(char *out, size_t n, const char *name) { snprintf(out, n, "%
 static hl_model *small_model(int head)
 {
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = 3;
     cfg.hidden = 4;
     cfg.link_head = head;
@@ -142,7 +142,7 @@ END_TEST
 START_TEST(test_low_rank_version_2)
 {
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = 3;
     cfg.hidden = 6;
     cfg.rel_rank = 2;

@@ -10,7 +10,7 @@
 START_TEST(test_options)
 {
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     ck_assert_int_eq(hl_train_options_check(&o), HL_OK);
     ck_assert_int_eq(o.num_graphs, 3);
     ck_assert_int_eq(o.k_list[0], 10);
@@ -122,7 +122,7 @@ static void make_data(int64_t C, int64_t per, int64_t d, double noise, uint64_t 
 static hl_model_config tiny_cfg(int64_t d)
 {
     hl_model_config c;
-    hl_model_config_init(&c);
+    hl_model_config_init(&c, sizeof c);
     c.feature_dim = d;
     c.hidden = 16;
     return c;
@@ -137,7 +137,7 @@ START_TEST(test_training_set)
     hl_status st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     hli_tset s;
     ck_assert_int_eq(hli_tset_build(xn, y, n, d, &o, HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN, 2, &s), HL_OK);
     ck_assert_int_le(s.count, 2 + 3 + 4);
@@ -288,7 +288,7 @@ static hl_graph *exact_graph(const float *x, int64_t n, int64_t d, int64_t k, fl
     *xn = hli_normalized_copy(x, n, d, &st);
     ck_assert_ptr_nonnull(*xn);
     hl_knn_options ko;
-    hl_knn_options_init(&ko);
+    hl_knn_options_init(&ko, sizeof ko);
     ko.k = k;
     ko.method = HL_KNN_EXACT;
     hl_graph *g = NULL;
@@ -344,7 +344,7 @@ START_TEST(test_fold_standardization)
     float *xn = NULL;
     hl_graph *g = exact_graph(x, n, d, 6, &xn);
     hl_model_config cfg;
-    hl_model_config_init(&cfg);
+    hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = d;
     cfg.hidden = 16;
     cfg.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN | HL_EDGE_FEAT_RANK_SRC;
@@ -396,7 +396,7 @@ START_TEST(test_batch_subgraph_exact)
     hl_status st;
     float *xn = hli_normalized_copy(x, n, d, &st);
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     o.num_graphs = 1;
     o.levels[0] = 1;
     for (int L = 1; L <= 2; L++) {
@@ -497,7 +497,7 @@ static void train_once(const float *x, const int64_t *y, int64_t n, int64_t d, c
 {
     hl_model_config cfg = tiny_cfg(d);
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     o.num_graphs = 2;
     o.batch_size = 128;
     o.epochs = 3;
@@ -545,7 +545,7 @@ START_TEST(test_cluster_checkpoint_matches_final_model)
     for (int std = 0; std <= 1; std++) {
         hl_model_config cfg = tiny_cfg(d);
         hl_train_options o;
-        hl_train_options_init(&o);
+        hl_train_options_init(&o, sizeof o);
         ck_assert_int_eq(o.checkpoint_metric, HL_CHECKPOINT_CLUSTER);
         o.num_graphs = 2;
         o.batch_size = 128;
@@ -626,7 +626,7 @@ START_TEST(test_trainer_bad_input)
     hl_model *m;
     ck_assert_int_eq(hl_model_create(&cfg, 1, &m), HL_OK);
     hl_train_options o;
-    hl_train_options_init(&o);
+    hl_train_options_init(&o, sizeof o);
     hl_trainer *t = NULL;
     ck_assert_int_eq(hl_trainer_create(NULL, &o, x, y, 50, 4, &t), HL_EINVAL);
     ck_assert_ptr_nonnull(strstr(hl_last_error(), "model"));

@@ -56,8 +56,14 @@ typedef struct hl_cluster_options {
                                      other scores and the oracle */
 } hl_cluster_options;
 
-/** Fill @p opts with defaults. */
-HL_API void hl_cluster_options_init(hl_cluster_options *opts);
+/**
+ * Fill the caller's first @p struct_size bytes of @p opts with the defaults
+ * and set opts->struct_size = struct_size.  Pass sizeof of your own struct:
+ * `hl_cluster_options_init(&opts, sizeof opts)`.  The library never writes past it.
+ * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
+ *         library knows (from the first release's up to its own)
+ */
+HL_API hl_status hl_cluster_options_init(hl_cluster_options *opts, size_t struct_size);
 
 /** The result of a hierarchical clustering: labels after every level. */
 typedef struct hl_clustering hl_clustering;

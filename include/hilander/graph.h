@@ -30,7 +30,7 @@ typedef enum hl_knn_method {
 
 /** Options for kNN search.  Always call hl_knn_options_init() first. */
 typedef struct hl_knn_options {
-    size_t struct_size;       /**< set by hl_knn_options_init(): sizeof(hl_knn_options) */
+    size_t struct_size;       /**< set by hl_knn_options_init() */
     int64_t k;                /**< neighbours per node, self included (default 10) */
     int32_t method;           /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;      /**< 0 = all available; results never depend on it */
@@ -42,8 +42,14 @@ typedef struct hl_knn_options {
     uint64_t seed;            /**< APPROX: seed of the k-means initialisation */
 } hl_knn_options;
 
-/** Fill @p opts with defaults (and its struct_size). */
-HL_API void hl_knn_options_init(hl_knn_options *opts);
+/**
+ * Fill the caller's first @p struct_size bytes of @p opts with the defaults
+ * and set opts->struct_size = struct_size.  Pass sizeof of your own struct:
+ * `hl_knn_options_init(&opts, sizeof opts)`.  The library never writes past it.
+ * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
+ *         library knows (from the first release's up to its own)
+ */
+HL_API hl_status hl_knn_options_init(hl_knn_options *opts, size_t struct_size);
 
 /**
  * Find the k nearest neighbours (cosine) of every row of @p x.

@@ -12,7 +12,7 @@ HL_EXTERN_C_BEGIN
 
 /** Scores of a predicted partition against the ground truth. */
 typedef struct hl_metrics {
-    size_t struct_size;           /**< set by the caller to sizeof(hl_metrics) */
+    size_t struct_size;           /**< set by hl_metrics_init() */
     double pairwise_precision;
     double pairwise_recall;
     double pairwise_f;
@@ -25,6 +25,13 @@ typedef struct hl_metrics {
 } hl_metrics;
 
 /**
+ * Zero the caller's first @p struct_size bytes of @p m and set
+ * m->struct_size = struct_size: `hl_metrics_init(&m, sizeof m)`.
+ * @return HL_OK; HL_EINVAL for NULL or a size this library does not know
+ */
+HL_API hl_status hl_metrics_init(hl_metrics *m, size_t struct_size);
+
+/**
  * Score @p pred against @p truth (n labels each).
  *
  * Degenerate cases: pairwise precision is 1 when the prediction puts no two
@@ -32,7 +39,8 @@ typedef struct hl_metrics {
  * has no pair; an F score with precision = recall = 0 is 0; NMI is 1 when
  * both partitions are a single cluster (as sklearn) and 0 whenever the mutual
  * information is 0 otherwise.
- * @param out caller struct with out->struct_size = sizeof(hl_metrics)
+ * @param out caller struct set up by hl_metrics_init(); only its first
+ *            out->struct_size bytes are written
  * @return HL_OK; HL_EINVAL for NULL, n < 1 or a bad struct_size; HL_ENOMEM
  */
 HL_API hl_status hl_evaluate(const int64_t *truth, const int64_t *pred, int64_t n, hl_metrics *out);

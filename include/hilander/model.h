@@ -64,14 +64,18 @@ typedef struct hl_model_config {
      *  U: Linear(e, r, no bias) and R: Linear(r, H/2): per edge r*H/2 instead
      *  of e*H/2 multiply-adds, 1.8x faster inference at hidden 512 with the
      *  same validation clustering quality (docs/TRAINING.md, docs/perf-model.md).
-     *  Set 0 when e (the last layer's width) is not larger than r.  Appended
-     *  in 0.1: a caller compiled before this field passes the older
-     *  struct_size and gets 0. */
+     *  Set 0 when e (the last layer's width) is not larger than r. */
     int32_t rel_rank;
 } hl_model_config;
 
-/** Fill @p cfg with the defaults. */
-HL_API void hl_model_config_init(hl_model_config *cfg);
+/**
+ * Fill the caller's first @p struct_size bytes of @p cfg with the defaults
+ * and set cfg->struct_size = struct_size.  Pass sizeof of your own struct:
+ * `hl_model_config_init(&cfg, sizeof cfg)`.  The library never writes past it.
+ * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
+ *         library knows (from the first release's up to its own)
+ */
+HL_API hl_status hl_model_config_init(hl_model_config *cfg, size_t struct_size);
 
 /**
  * Check a configuration without creating anything (like liblinear's
@@ -89,7 +93,8 @@ HL_API hl_status hl_model_create(const hl_model_config *cfg, uint64_t seed, hl_m
 /** Release a model. NULL is a no-op. */
 HL_API void hl_model_free(hl_model *model);
 
-/** Copy the model's configuration into @p cfg (cfg->struct_size must be set). @return HL_OK or HL_EINVAL */
+/** Copy the model's configuration into the caller's first cfg->struct_size bytes
+ *  (set it with hl_model_config_init()). @return HL_OK or HL_EINVAL */
 HL_API hl_status hl_model_get_config(const hl_model *model, hl_model_config *cfg);
 
 /** @return the number of trainable float parameters (0 for NULL). */

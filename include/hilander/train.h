@@ -83,13 +83,18 @@ typedef struct hl_train_options {
      *  classes with this relative ridge: > 0 that ridge; 0 off; < 0 (the
      *  default, -1) ridge 0.3, kept only if it clusters the validation classes
      *  (shared-neighbour decode) better than the raw features do (or always,
-     *  without validation).  Appended in 0.1: a caller compiled before this
-     *  field passes the older struct_size and gets 0 (off). */
+     *  without validation). */
     double whiten;
 } hl_train_options;
 
-/** Fill @p opts with defaults. */
-HL_API void hl_train_options_init(hl_train_options *opts);
+/**
+ * Fill the caller's first @p struct_size bytes of @p opts with the defaults
+ * and set opts->struct_size = struct_size.  Pass sizeof of your own struct:
+ * `hl_train_options_init(&opts, sizeof opts)`.  The library never writes past it.
+ * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
+ *         library knows (from the first release's up to its own)
+ */
+HL_API hl_status hl_train_options_init(hl_train_options *opts, size_t struct_size);
 
 /** Check options. @return HL_OK or HL_EINVAL naming the field. */
 HL_API hl_status hl_train_options_check(const hl_train_options *opts);
