@@ -13,8 +13,8 @@
  * RSS and recall@k on 1000 random queries checked by exact search (recall over
  * the k-1 true neighbours, self excluded; self-included figure also shown). */
 #include "bench_common.h"
-#include "internal.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 #include <math.h>
 #include <stdio.h>

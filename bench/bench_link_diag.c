@@ -18,9 +18,9 @@
  *     link AUC of each score between level-1 nodes (same class = same label
  *     of the nodes' peaks), and of the cosine of the cluster means. */
 #include "bench_common.h"
-#include "hierarchy.h"
-#include "knn_internal.h"
-#include "model_internal.h"
+#include "graph/hierarchy_level.h"
+#include "knn/knn_internal.h"
+#include "model/model_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@
  * --test only reports, it never feeds back into training.
  */
 #include "bench_common.h"
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>

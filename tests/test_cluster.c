@@ -1,9 +1,9 @@
 /* hl_cluster (SPEC sections 4-5): synthetic separable clusters, the oracle
  * ceiling on the Omniglot test split, hierarchy invariants, thread-count
  * independence, stopping rules, cancellation and bad input. */
-#include "internal.h"
-#include "hierarchy.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "graph/hierarchy_level.h"
+#include "knn/knn_internal.h"
 #include "test_helpers.h"
 
 #include <check.h>

@@ -1,5 +1,5 @@
 /* Error reporting, version and the small internal utilities. */
-#include "internal.h"
+#include "common/internal.h"
 
 #include <check.h>
 #include <pthread.h>

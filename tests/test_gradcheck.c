@@ -2,7 +2,7 @@
  * double-precision reimplementation of SPEC 2, 2b and 3 written here, and
  * every parameter tensor's analytic gradient against central finite
  * differences of that double-precision loss. */
-#include "model_internal.h"
+#include "model/model_internal.h"
 
 #include <check.h>
 #include <math.h>

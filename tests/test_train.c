@@ -1,6 +1,6 @@
 /* Training: options, AUC/AP, the multi-level training set, mini-batch
  * subgraphs, reproducibility, learning on separable data, the callback. */
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <check.h>
 #include <math.h>

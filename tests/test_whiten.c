@@ -2,8 +2,8 @@
  * hand-computed Cholesky factor and against W A W^T = I for an independently
  * computed scatter, the map's use by hl_cluster and hl_model_transform, and
  * how training stores it. */
-#include "model_internal.h"
-#include "whiten.h"
+#include "model/model_internal.h"
+#include "model/whiten.h"
 #include "test_helpers.h"
 
 #include <check.h>
