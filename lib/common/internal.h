@@ -78,6 +78,13 @@ void hli_metrics_defaults(void *m);
 
 /* The number of threads to use for a caller's request (0 = all available). */
 int hli_threads(int32_t requested);
+
+/* ---- BLAS (blas.c) ---------------------------------------------------------- */
+
+/* Row-major GEMM C = alpha op(A) op(B) + beta C (call from serial code only:
+ * the BLAS runs its own threads).  K = 0 scales C by beta. */
+void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 /* Tell the BLAS how many threads to use (OpenBLAS only; a no-op elsewhere). */
 void hli_blas_set_threads(int n);
 /* The BLAS core name (OpenBLAS openblas_get_corename()), or "unknown". */

@@ -7,26 +7,10 @@
  * serial code, so results do not depend on the thread count. */
 #include "model/model_internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-              const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
-{
-    if (M <= 0 || N <= 0)
-        return;
-    if (K <= 0) {
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-        return;
-    }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-}
 
 void hli_conv_cat(const hl_model *m, int l, const hli_net_input *in, const float *hl, int64_t i0, int64_t i1,
                   float *cat, int nt)

@@ -141,8 +141,5 @@ void hli_head_infer(const hl_model *m, const float *G, int64_t gw, const float *
 void hli_head_density(const int64_t *offsets, const float *sim, const float *prob, int64_t i0, int64_t i1,
                       float *dhat);
 
-/* Row-major GEMM C = alpha op(A) op(B) + beta C (serial code only). */
-void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-              const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 #endif
