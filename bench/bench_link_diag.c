@@ -18,9 +18,10 @@
  *     link AUC of each score between level-1 nodes (same class = same label
  *     of the nodes' peaks), and of the cosine of the cluster means. */
 #include "bench_common.h"
-#include "graph/hierarchy_level.h"
+#include "cluster/cluster_internal.h"
 #include "knn/knn_internal.h"
 #include "model/model_internal.h"
+#include "metrics/metrics_internal.h"
 
 #include <math.h>
 #include <stdio.h>

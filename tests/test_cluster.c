@@ -2,7 +2,7 @@
  * ceiling on the Omniglot test split, hierarchy invariants, thread-count
  * independence, stopping rules, cancellation and bad input. */
 #include "common/internal.h"
-#include "graph/hierarchy_level.h"
+#include "cluster/cluster_internal.h"
 #include "knn/knn_internal.h"
 #include "test_helpers.h"
 

@@ -1,6 +1,6 @@
 /* Decode (SPEC section 4) and hierarchy levels (SPEC section 5) on graphs
  * built by hand, against hand-computed results and invariants. */
-#include "graph/hierarchy_level.h"
+#include "cluster/cluster_internal.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* The linkage merge after the last level (lib/merge.c, hl_cluster_options.merge). */
 #include "hilander.h"
 #include "common/internal.h"
-#include "graph/hierarchy_level.h"
+#include "cluster/cluster_internal.h"
 #include "knn/knn_internal.h"
 #include "test_helpers.h"
 

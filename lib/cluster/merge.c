@@ -16,7 +16,7 @@
  * and clusters whose link exceeds a threshold are joined (union-find: the
  * result does not depend on the order).  The threshold is chosen on the
  * validation classes at training time (lib/train.c) and stored in the model. */
-#include "graph/hierarchy_level.h"
+#include "cluster/merge.h"
 
 #include <math.h>
 #include <stdlib.h>

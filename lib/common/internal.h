@@ -79,6 +79,11 @@ void hli_metrics_defaults(void *m);
 /* The number of threads to use for a caller's request (0 = all available). */
 int hli_threads(int32_t requested);
 
+/* ---- clock (clock.c) ------------------------------------------------------ */
+
+/* Seconds on a monotonic clock (for logged timings only). */
+double hli_now_seconds(void);
+
 /* ---- BLAS (blas.c) ---------------------------------------------------------- */
 
 /* Row-major GEMM C = alpha op(A) op(B) + beta C (call from serial code only:

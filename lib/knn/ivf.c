@@ -20,7 +20,6 @@
  * Every step is deterministic for a given seed: the random choices come from
  * the seeded generator, the similarities that decide anything are
  * re-computed by a fixed-order dot, and sums are serial. */
-#define _POSIX_C_SOURCE 199309L
 #include "knn/knn_internal.h"
 
 #include <cblas.h>
@@ -28,7 +27,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -39,13 +37,6 @@
 #define HLI_CALIB_QUERIES 512
 #define HLI_IVF_CHUNK ((int64_t)1 << 18)
 #define HLI_IVF_TILE ((int64_t)8 << 20)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -393,7 +384,7 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
     float *sample = NULL, *cent = NULL, *rq = NULL;
     int64_t nprobe = opts->nprobe;
 
-    double t0 = now_s(), t1;
+    double t0 = hli_now_seconds(), t1;
     /* 1. k-means on a sample. */
     perm = hli_alloc((size_t)n, sizeof *perm);
     cent = hli_alloc((size_t)nlist * (size_t)d, sizeof *cent);
@@ -414,7 +405,7 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
     free(sample);
     sample = NULL;
 
-    t1 = now_s();
+    t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: k-means %.2f s", t1 - t0);
     t0 = t1;
     /* 2. nprobe. */
@@ -428,7 +419,7 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
     if (nprobe_used)
         *nprobe_used = nprobe;
 
-    t1 = now_s();
+    t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: calibration %.2f s", t1 - t0);
     t0 = t1;
     /* 3. Every point's nprobe best cells (the first is its own cell). */
@@ -467,7 +458,7 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
         free(fill);
     }
 
-    t1 = now_s();
+    t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: probe lists %.2f s", t1 - t0);
     t0 = t1;
     /* 4. Search, chunk by chunk. */
@@ -488,7 +479,7 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
             goto out;
     }
 
-    t1 = now_s();
+    t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: search %.2f s", t1 - t0);
     t0 = t1;
     /* 5. Queries with fewer than k-1 candidates: exact search. */

@@ -105,10 +105,6 @@ void hli_net_loss(const hli_net_cache *c, int64_t n_head, const int64_t *offsets
 hl_status hli_net_backward(const hl_model *m, const hli_net_input *in, const hli_net_cache *c,
                            const float *dlogit, int nt, float *grad);
 
-/* Link AUC (ties count one half) and average precision (ties grouped, as
- * sklearn) of @p score against 0/1 @p label.  NaN if a class is absent. */
-hl_status hli_auc_ap(const float *score, const uint8_t *label, int64_t n, double *auc, double *ap);
-
 /* Building blocks of the forward pass, shared by training and inference. */
 /* Rows [i0, i1) of layer @p l's input [h_i ; sum_j aff_ij h_j] into @p cat
  * ((i1-i0) x 2*width[l]).  @p hl: n x width[l] layer input, or NULL for

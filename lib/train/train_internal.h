@@ -2,6 +2,7 @@
 #ifndef HILANDER_TRAIN_INTERNAL_H
 #define HILANDER_TRAIN_INTERNAL_H
 
+#include "metrics/metrics_internal.h"
 #include "model/model_internal.h"
 
 /* One training graph: a level of the hierarchy built with some k. */
