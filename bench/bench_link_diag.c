@@ -1,5 +1,5 @@
-/* Where does a trained model's clustering lose? (docs/QUALITY.md, "Current
- * defaults").  A quality diagnostic, not a timing: run it on classes the
+/* Where does a trained model's clustering lose? (docs/QUALITY.md, "What
+ * limits the quality").  A quality diagnostic, not a timing: run it on classes the
  * model never saw (a class split of train_*, never to choose on test).
  *
  *   bench_link_diag MODEL.hlm FEATURES.npy LABELS.npy [--k 10]
