@@ -1,6 +1,6 @@
-/* kNN benchmark (issue 3).
+/* kNN benchmark (figures in docs/perf-knn.md).
  *
- *   bench_knn                       both issue configurations:
+ *   bench_knn                       both target configurations:
  *                                   exact  N=100000  D=256 k=10
  *                                   approx N=1000000 D=128 k=10
  *   bench_knn exact  [N [D [k [threads]]]]

@@ -1,4 +1,4 @@
-/* Decode (SPEC section 4) and hierarchy levels (SPEC section 5) on graphs
+/* Decode and hierarchy levels (docs/ALGORITHM.md, "Decode", "The hierarchy") on graphs
  * built by hand, against hand-computed results and invariants. */
 #include "cluster/cluster_internal.h"
 

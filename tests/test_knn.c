@@ -1,4 +1,4 @@
-/* kNN search (SPEC 1.2): exact search against a naive double-precision
+/* kNN search (docs/ALGORITHM.md, "kNN search"): exact search against a naive double-precision
  * reference, the approximate IVF against exact (recall), determinism, and bad
  * input. */
 #include "common/internal.h"

@@ -1,4 +1,4 @@
-/* Clustering metrics (SPEC section 6): hand-computed cases, identities,
+/* Clustering metrics (docs/ALGORITHM.md, "Metrics"): hand-computed cases, identities,
  * degenerate cases and a naive O(n^2) reference on random labels. */
 #include "common/internal.h"
 
