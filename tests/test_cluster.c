@@ -331,7 +331,7 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
-/* The trainer's tau selection (lib/train.c, tau_curve) replaces one-level
+/* The trainer's tau selection (lib/train/cluster_defaults.c, tau_curve) replaces one-level
  * hl_cluster runs by hli_level_scores + hl_decode on a graph built once:
  * that must give the same partition as hl_cluster for every score it uses. */
 START_TEST(test_one_level_equals_decode)
@@ -493,7 +493,7 @@ static void assert_same_result(const hl_clustering *c, const hl_clustering *e, i
 }
 
 /* A model's stored level limit is hl_cluster's automatic limit when the
- * model's stored score is used (lib/cluster.c); 0 = one level. */
+ * model's stored score is used (lib/cluster/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
 {
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;

@@ -1,4 +1,4 @@
-/* The linkage merge after the last level (lib/merge.c, hl_cluster_options.merge). */
+/* The linkage merge after the last level (lib/cluster/merge.c, hl_cluster_options.merge). */
 #include "hilander.h"
 #include "common/internal.h"
 #include "cluster/cluster_internal.h"

@@ -1,4 +1,4 @@
-/* Within-class whitening (lib/whiten.c): the fitted map against a
+/* Within-class whitening (lib/model/whiten.c): the fitted map against a
  * hand-computed Cholesky factor and against W A W^T = I for an independently
  * computed scatter, the map's use by hl_cluster and hl_model_transform, and
  * how training stores it. */

@@ -2,7 +2,7 @@
  *
  * The decode gives every point at most one parent, so a class whose points
  * reach its densest point only through a weak edge ends up in several trees
- * even when dozens of strong edges join them.  The upper levels of SPEC 5
+ * even when dozens of strong edges join them.  The upper levels of the hierarchy
  * were meant to fix that, but they see each cluster only through its peak
  * and mean feature, and on the Omniglot classes held out from training their
  * links separate right from wrong merges with AUC ~0.6 (docs/QUALITY.md).
@@ -14,8 +14,9 @@
  *
  * with s_ij the shared-neighbour fraction, whatever score the decode used,
  * and clusters whose link exceeds a threshold are joined (union-find: the
- * result does not depend on the order).  The threshold is chosen on the
- * validation classes at training time (lib/train.c) and stored in the model. */
+ * result does not depend on the order).  The threshold is chosen at training
+ * time on all labelled points (train/cluster_defaults.c) and stored in the
+ * model. */
 #include "cluster/merge.h"
 
 #include <math.h>

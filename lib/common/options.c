@@ -1,5 +1,5 @@
-/* The one versioning rule for public structs (docs/API.md, "Versioned
- * structs").  Every public options or result struct begins with
+/* The one versioning rule for public structs (docs/API.md, "Versioning
+ * rule for options and result structs").  Every public options or result struct begins with
  * size_t struct_size and only grows at the end.  The caller's own sizeof
  * reaches the library (the init functions take it; the struct carries it):
  * the library accepts any size from the first released layout (min_size) up

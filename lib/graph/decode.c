@@ -1,4 +1,4 @@
-/* One decode (SPEC section 4).
+/* One decode (docs/ALGORITHM.md, "Decode").
  *
  * Edge j -> i is kept iff density[j] > density[i] and score > tau; every node
  * keeps at most one kept in-edge, the one with the largest score (ties: the

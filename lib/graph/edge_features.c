@@ -1,5 +1,5 @@
-/* Edge features of the relational link head (SPEC 2b) and the unsupervised
- * shared-neighbour score (SPEC 4).  They describe the *relation* between two
+/* Edge features of the relational link head (docs/ALGORITHM.md, "Edge features") and the unsupervised
+ * shared-neighbour score (docs/ALGORITHM.md, "Scores without a model").  They describe the *relation* between two
  * nodes (how much their neighbourhoods overlap, whether the link is mutual),
  * which transfers to unseen classes where node positions do not. */
 #include "graph/graph_internal.h"

@@ -1,4 +1,4 @@
-/* The Hi-LANDER graph of one level (SPEC section 1): in-edges j -> i from the
+/* The Hi-LANDER graph of one level (docs/ALGORITHM.md, "The graph"): in-edges j -> i from the
  * kNN lists, without the self edge and without negative similarities, with
  * the raw cosine and the row-normalised affinity per edge, CSR by
  * destination.  The kNN lists stay in the graph: the relational edge
@@ -182,7 +182,7 @@ hl_status hl_graph_from_neighbors(const int64_t *nbrs, const float *sims, int64_
     /* Canonical stored lists: self first (similarity 1), then the caller's
      * other entries in their order; -1 entries go to the end.  A row that
      * does not list i loses its last entry, so every node keeps at most
-     * k-1 neighbours as SPEC 1.3 says. */
+     * k-1 neighbours. */
     int64_t *knn = hli_alloc((size_t)n * (size_t)k, sizeof *knn);
     float *ks = hli_alloc((size_t)n * (size_t)k, sizeof *ks);
     if (knn == NULL || ks == NULL) {

@@ -16,7 +16,7 @@ struct hl_graph {
     float *knn_sim;     /* n*k: their similarities */
 };
 
-/* Build the CSR graph of SPEC 1.3-1.4 from kNN lists.  Takes ownership of
+/* Build the CSR graph (docs/ALGORITHM.md, "The graph") from kNN lists.  Takes ownership of
  * @p knn and @p knn_sim (also on failure). */
 hl_status hli_graph_from_knn(int64_t *knn, float *knn_sim, int64_t n, int64_t k, hl_graph **out);
 

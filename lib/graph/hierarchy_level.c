@@ -1,4 +1,4 @@
-/* One level of the Hi-LANDER hierarchy (SPEC section 5).
+/* One level of the Hi-LANDER hierarchy (docs/ALGORITHM.md, "The hierarchy").
  *
  * Level 0 has one node per original point.  After a decode, every distinct
  * peak becomes one node of the next level: its feature is the peak's feature,

@@ -1,4 +1,4 @@
-/* kNN search: options, validation and method dispatch (SPEC section 1.2).
+/* kNN search: options, validation and method dispatch (docs/ALGORITHM.md, "kNN search").
  * Exact search lives in knn_exact.c, the approximate IVF in knn_ivf.c. */
 #include "knn/knn_internal.h"
 

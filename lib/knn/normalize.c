@@ -1,4 +1,4 @@
-/* Input validation and L2 normalisation of feature rows (SPEC 1.1). */
+/* Input validation and L2 normalisation of feature rows (docs/ALGORITHM.md, "Features and normalisation"). */
 #include "common/internal.h"
 
 #include <math.h>

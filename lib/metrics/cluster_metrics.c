@@ -1,4 +1,4 @@
-/* Clustering metrics (SPEC section 6): pairwise and BCubed precision/recall/F
+/* Clustering metrics (docs/ALGORITHM.md, "Metrics"): pairwise and BCubed precision/recall/F
  * and NMI, from the contingency table of (truth, prediction) label pairs.
  *
  * Labels are arbitrary int64 values: both vectors are first mapped to dense

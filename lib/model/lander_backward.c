@@ -1,4 +1,4 @@
-/* The LANDER losses and backward pass (SPEC section 3): one backward
+/* The LANDER losses and backward pass (docs/ALGORITHM.md, "Training: mini-batches and loss"): one backward
  * function per op group, mirroring lander_forward.c.
  *
  * Determinism: every sum over rows (bias and PReLU-slope gradients) is taken

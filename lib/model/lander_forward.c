@@ -1,4 +1,4 @@
-/* The LANDER forward pass (SPEC sections 2 and 2b), one function per op
+/* The LANDER forward pass (docs/ALGORITHM.md, "The LANDER network"), one function per op
  * group: GraphConv aggregation + linear + ReLU (+ dropout), the link head
  * (node-level GEMMs A h and B h, the relational edge-level GEMMs, PReLU,
  * L1, PReLU, L2, softmax) and the density head.

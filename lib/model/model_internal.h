@@ -1,5 +1,5 @@
 /* Internal: the layout of hl_model (named parameter tensors in one flat
- * float array), the network's forward and backward passes (SPEC 2, 2b, 3),
+ * float array), the network's forward and backward passes (docs/ALGORITHM.md, "The LANDER network"),
  * shared by inference (model.c), training (train.c) and model files. */
 #ifndef HILANDER_MODEL_INTERNAL_H
 #define HILANDER_MODEL_INTERNAL_H
@@ -92,7 +92,7 @@ void hli_net_cache_free(hli_net_cache *c);
 hl_status hli_net_forward(const hl_model *m, const hli_net_input *in, int nt, int train, uint64_t dropout_seed,
                           hli_net_cache *cache);
 
-/* Loss of SPEC 3 on the head edges.  @p dens_gt: n_head ground-truth
+/* The training loss on the head edges.  @p dens_gt: n_head ground-truth
  * densities; @p label: 1 if the edge's endpoints share a class; @p mask: 1 if
  * the edge takes part in the link loss.  Writes dL/dlogits (ne x 2) into
  * @p dlogit (may be NULL).  Loss = mean over the n_head nodes of

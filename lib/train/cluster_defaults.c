@@ -397,7 +397,8 @@ hl_status hli_trainer_select_defaults(hl_trainer *t)
     /* pass 0: the model's probability, one level; pass 1: the same with the
      * full hierarchy (early stop), kept only if it beats one level by more
      * than the slack; pass 2: the shared-neighbour fallback, one level.
-     * Each with its best linkage merge at every tau. */
+     * Each followed by the linkage merge at the threshold chosen beforehand
+     * on all labelled points (train_merge). */
     float merge = 0.0f;
     hl_status st = hl_model_set_cluster_levels(t->model, 0);
     if (st == HL_OK)

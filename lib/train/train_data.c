@@ -1,4 +1,4 @@
-/* The multi-level training set of SPEC section 3 and mini-batch extraction. */
+/* The multi-level training set (docs/ALGORITHM.md, "Training: graphs") and mini-batch extraction. */
 #include "train/train_internal.h"
 
 #include "graph/hierarchy_level.h"

@@ -2,7 +2,7 @@
 # Documentation checks (run from anywhere; no build needed):
 #  1. no tracked file cites the design document that is not in the
 #     repository (the word "SPEC");
-#  2. every reference of the form  docs/NAME.md, "Section"  (in any tracked
+#  2. every reference of the form  docs/<name>.md, "Section"  (in any tracked
 #     file) names an existing file and one of its headings (a prefix match,
 #     line breaks inside the quotes allowed).
 set -euo pipefail
