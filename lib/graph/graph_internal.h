@@ -2,7 +2,7 @@
 #ifndef HILANDER_GRAPH_INTERNAL_H
 #define HILANDER_GRAPH_INTERNAL_H
 
-#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 struct hl_graph {
     int64_t n;          /* nodes */
@@ -28,5 +28,9 @@ int hli_edge_feature_count(uint32_t flags);
  * @p x (n*d normalised features) is needed only for HL_EDGE_FEAT_MEAN_COS. */
 hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, int64_t d, int num_threads,
                             float *out);
+
+/* hl_graph_build on already-normalised features. */
+hl_status hli_graph_build_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts,
+                                     hl_graph **out);
 
 #endif

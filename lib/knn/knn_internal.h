@@ -24,8 +24,4 @@ hl_status hli_knn_check_shape(int64_t n, int64_t d);
 /* Validate opts (NULL allowed = defaults) and k against n; fills @p eff. */
 hl_status hli_knn_check_options(const hl_knn_options *opts, int64_t n, hl_knn_options *eff);
 
-/* hl_graph_build on already-normalised features. */
-hl_status hli_graph_build_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts,
-                                     hl_graph **out);
-
 #endif
