@@ -15,7 +15,7 @@
 #include "synth.h"
 
 #include "hilander.h"
-#include "common/internal.h"
+#include "knn/knn_internal.h"
 #include "model/whiten.h"
 
 #include <stdio.h>

@@ -13,7 +13,7 @@
  * RSS and recall@k on 1000 random queries checked by exact search (recall over
  * the k-1 true neighbours, self excluded; self-included figure also shown). */
 #include "bench_common.h"
-#include "common/internal.h"
+#include "io/io_internal.h"
 #include "knn/knn_internal.h"
 
 #include <math.h>

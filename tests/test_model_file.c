@@ -1,6 +1,7 @@
 /* Model files: bit-exact round trip, truncation at every byte offset, bit
  * flips, future versions, lying headers, bad arguments. */
 #define _POSIX_C_SOURCE 200809L
+#include "io/io_internal.h"
 #include "model/model_internal.h"
 
 #include <check.h>

@@ -110,37 +110,4 @@ uint64_t hli_rng_below(hli_rng *rng, uint64_t n);
 /* Fisher-Yates shuffle of an int64 array. */
 void hli_rng_shuffle_i64(hli_rng *rng, int64_t *a, int64_t n);
 
-/* ---- checksums (crc32.c) ------------------------------------------------- */
-
-/* CRC-32 (IEEE 802.3, as zlib's crc32); start with crc = 0. */
-uint32_t hli_crc32(uint32_t crc, const void *data, size_t len);
-
-/* ---- atomic file writing (atomic_file.c) --------------------------------- */
-
-/* A file being written to a temporary name beside its destination. */
-typedef struct hli_atomic_file {
-    FILE *fp;
-    char *tmp_path;
-    char *final_path;
-    bool failed;
-} hli_atomic_file;
-
-/* Open "<path>.tmp.XXXXXX" for writing.  HL_EIO/HL_ENOMEM on failure. */
-hl_status hli_atomic_open(hli_atomic_file *af, const char *path);
-/* Write bytes; remembers a failure so that commit refuses. */
-hl_status hli_atomic_write(hli_atomic_file *af, const void *data, size_t len);
-/* Flush, fsync, close and rename over the destination.  On any failure the
- * temporary file is removed and the destination is untouched. */
-hl_status hli_atomic_commit(hli_atomic_file *af);
-/* Abandon: close and remove the temporary file. */
-void hli_atomic_abort(hli_atomic_file *af);
-
-/* ---- features (normalize.c) ---------------------------------------------- */
-
-/* Copy x (n*d) into a new array with every row L2-normalised.  A zero or
- * non-finite row is HL_EINVAL naming the row.  Returns NULL on error. */
-float *hli_normalized_copy(const float *x, int64_t n, int64_t d, hl_status *status);
-/* Check all n*d values are finite; HL_EINVAL naming @p what, row and column. */
-hl_status hli_check_finite(const char *what, const float *x, int64_t n, int64_t d);
-
 #endif

@@ -1,7 +1,7 @@
 /* Atomic file replacement: write "<path>.tmp.XXXXXX" beside the target, fsync,
  * rename.  Readers see either the old file or the complete new one. */
 #define _POSIX_C_SOURCE 200809L
-#include "common/internal.h"
+#include "io/io_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

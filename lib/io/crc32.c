@@ -1,6 +1,6 @@
 /* CRC-32 (IEEE, reflected polynomial 0xEDB88320), the checksum of zlib and
  * PNG, so files can be checked with standard tools. */
-#include "common/internal.h"
+#include "io/io_internal.h"
 
 #include <pthread.h>
 

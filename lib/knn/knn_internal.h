@@ -5,6 +5,14 @@
 
 #include "knn/topk.h"
 
+/* ---- features (normalize.c) ---------------------------------------------- */
+
+/* Copy x (n*d) into a new array with every row L2-normalised.  A zero or
+ * non-finite row is HL_EINVAL naming the row.  Returns NULL on error. */
+float *hli_normalized_copy(const float *x, int64_t n, int64_t d, hl_status *status);
+/* Check all n*d values are finite; HL_EINVAL naming @p what, row and column. */
+hl_status hli_check_finite(const char *what, const float *x, int64_t n, int64_t d);
+
 /* Exact kNN of normalised rows (self first with similarity exactly 1). */
 hl_status hli_knn_exact(const float *xn, int64_t n, int64_t d, int64_t k, int64_t block_rows, int nt,
                         int64_t *nbrs, float *sims);

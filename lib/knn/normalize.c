@@ -1,5 +1,5 @@
 /* Input validation and L2 normalisation of feature rows (docs/ALGORITHM.md, "Features and normalisation"). */
-#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * and a CRC-32 trailer.  Written atomically; read with every offset checked
  * against the real file size before use, so a truncated, corrupted or lying
  * file fails cleanly and never causes an absurd allocation. */
+#include "io/io_internal.h"
 #include "model/model_internal.h"
 #include "model/whiten.h"
 
