@@ -159,7 +159,7 @@ HL_API hl_status hl_model_get_cluster_merge(const hl_model *model, float *merge)
  * given) and hl_model_transform.  Training fits the within-class whitening
  * of the training classes (hl_train_options.whiten, docs/QUALITY.md), which
  * makes cosine neighbours of unseen classes purer.  A model without one
- * (the default, and every model file before version 5) uses x as it is.
+ * (the default) uses x as it is.
  * @param w feature_dim^2 finite floats, copied; NULL removes the map
  * @return HL_OK, HL_EINVAL (NULL model, non-finite value, feature_dim above
  *         8192), HL_ENOMEM
