@@ -50,7 +50,7 @@ typedef struct model_header {
 /* ---- little-endian encoding ------------------------------------------------ */
 typedef struct wbuf {
     unsigned char *p;
-    size_t len, cap;
+    size_t len;
 } wbuf;
 
 static void put_bytes(wbuf *b, const void *src, size_t n)
@@ -167,7 +167,7 @@ hl_status hl_model_save(const hl_model *model, const char *path)
     const uint64_t total = file_bytes(model, model->whiten != NULL);
     if (total > SIZE_MAX)
         return hli_error(HL_ERANGE, "hl_model_save: model too large (%llu bytes)", (unsigned long long)total);
-    wbuf b = {hli_alloc((size_t)total, 1), 0, (size_t)total};
+    wbuf b = {hli_alloc((size_t)total, 1), 0};
     if (b.p == NULL)
         return hl_last_error_status();
     put_header(&b, model);
