@@ -208,8 +208,10 @@ int main(int argc, char **argv)
     }
     char probe[600];
     snprintf(probe, sizeof probe, "%s/train_features.npy", dir);
-    if (access(probe, R_OK) != 0)
-        dir = "/work/shared/data/omniglot";
+    if (access(probe, R_OK) != 0) {
+        fprintf(stderr, "bench_train: data missing: %s (pass --data DIR)\n", probe);
+        return 1;
+    }
     float *x;
     int64_t *y, n, d;
     if (load(dir, "train", &x, &y, &n, &d) != 0)

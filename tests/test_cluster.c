@@ -107,30 +107,24 @@ START_TEST(test_separable_blobs)
 }
 END_TEST
 
-static int load_test_split(float **x, int64_t *n, int64_t *d, int64_t **y)
+/* The bundled Omniglot test split; a missing file fails the test. */
+static void load_test_split(float **x, int64_t *n, int64_t *d, int64_t **y)
 {
-    const char *dirs[] = {HL_DATA_DIR "/omniglot", "/work/shared/data/omniglot"};
-    for (int i = 0; i < 2; i++) {
-        char p[1024], q[1024];
-        snprintf(p, sizeof p, "%s/test_features.npy", dirs[i]);
-        snprintf(q, sizeof q, "%s/test_labels.npy", dirs[i]);
-        if (access(p, R_OK) != 0 || access(q, R_OK) != 0)
-            continue;
-        int64_t ny;
-        ck_assert_int_eq(hl_npy_read_f32(p, x, n, d), HL_OK);
-        ck_assert_int_eq(hl_npy_read_labels(q, y, &ny), HL_OK);
-        ck_assert_int_eq(ny, *n);
-        return 1;
-    }
-    return 0;
+    char p[1024], q[1024];
+    snprintf(p, sizeof p, "%s/omniglot/test_features.npy", HL_DATA_DIR);
+    snprintf(q, sizeof q, "%s/omniglot/test_labels.npy", HL_DATA_DIR);
+    ck_assert_msg(access(p, R_OK) == 0 && access(q, R_OK) == 0, "bundled data missing: %s, %s", p, q);
+    int64_t ny;
+    ck_assert_int_eq(hl_npy_read_f32(p, x, n, d), HL_OK);
+    ck_assert_int_eq(hl_npy_read_labels(q, y, &ny), HL_OK);
+    ck_assert_int_eq(ny, *n);
 }
 
 START_TEST(test_oracle_omniglot)
 {
     float *x;
     int64_t n, d, *y;
-    if (!load_test_split(&x, &n, &d, &y))
-        return;
+    load_test_split(&x, &n, &d, &y);
     /* one level of true links and densities: the level-0 oracle ceiling
      * (docs/perf-cluster.md: pairwise F 0.896, BCubed F 0.902) */
     hl_cluster_options o;
