@@ -486,6 +486,52 @@ static void assert_same_result(const hl_clustering *c, const hl_clustering *e, i
     free(b);
 }
 
+/* Bring your own neighbours: hl_cluster_from_graph with the graph made from
+ * the lists our own search returns (hl_knn_search -> hl_graph_from_neighbors)
+ * gives hl_cluster's result, every level and the merge included. */
+START_TEST(test_from_graph_equals_cluster)
+{
+    const int64_t nc = 8, m = 15, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = th_blobs(nc, m, d, 0.05, 23, &y);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 6;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    o.tau = 0.2f;
+    o.knn_method = HL_KNN_EXACT;
+    hl_knn_options ko;
+    hl_knn_options_init(&ko, sizeof ko);
+    ko.k = o.k;
+    ko.method = HL_KNN_EXACT;
+    int64_t *nb = malloc((size_t)(n * o.k) * sizeof(int64_t));
+    float *sm = malloc((size_t)(n * o.k) * sizeof(float));
+    ck_assert(nb && sm);
+    ck_assert_int_eq(hl_knn_search(x, n, d, &ko, nb, sm), HL_OK);
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hl_graph_from_neighbors(nb, sm, n, o.k, &g), HL_OK);
+    hl_clustering *a = NULL, *b = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &a), HL_OK);
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, g, x, n, d, NULL, &o, &b), HL_OK);
+    ck_assert_int_gt(hl_clustering_num_levels(a), 2); /* levels above 0 and the merge ran */
+    assert_same_result(a, b, n);
+    hl_clustering_free(a);
+    hl_clustering_free(b);
+    /* the graph must have n nodes and be given */
+    b = NULL;
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, g, x, n - 1, d, NULL, &o, &b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "nodes"));
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, NULL, x, n, d, NULL, &o, &b), HL_EINVAL);
+    ck_assert_ptr_null(b);
+    hl_graph_free(g);
+    free(nb);
+    free(sm);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* A model's stored level limit is hl_cluster's automatic limit when the
  * model's stored score is used (lib/cluster/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
@@ -578,6 +624,7 @@ int main(void)
     tcase_add_test(tc, test_one_level_equals_decode);
     tcase_add_test(tc, test_knn_options_pass_through);
     tcase_add_test(tc, test_model_stored_levels);
+    tcase_add_test(tc, test_from_graph_equals_cluster);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -60,6 +60,9 @@ typedef struct hl_cluster_options {
      *  stored score is used, otherwise 1.2 for HL_SCORE_SNN and off for the
      *  other scores and the oracle. */
     float merge;
+    /* Appended in 0.2.0 (the 0.1.0 layout ends above). */
+    uint64_t knn_seed;          /**< seed of the IVF k-means and calibration (default 0); exact search
+                                     ignores it */
 } hl_cluster_options;
 
 /**
@@ -99,6 +102,21 @@ typedef struct hl_clustering hl_clustering;
  */
 HL_API hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d,
                             const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out);
+
+/**
+ * hl_cluster with the caller's own level-0 neighbours: level 0 uses @p graph
+ * (for instance built by hl_graph_from_neighbors() from the lists of another
+ * index) instead of the library's kNN search; the levels above search as
+ * hl_cluster does, with opts->k.  With the graph hl_graph_build() would make
+ * from the same rows and k, the result is the same as hl_cluster's.
+ * @param graph  n nodes, read only, not retained (may be freed after the call)
+ * Other parameters as hl_cluster().
+ * @return as hl_cluster(); also HL_EINVAL when @p graph is NULL or does not
+ *         have n nodes.  Since 0.2.0.
+ */
+HL_API hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, const float *x, int64_t n,
+                                       int64_t d, const int64_t *truth, const hl_cluster_options *opts,
+                                       hl_clustering **out);
 
 /** Release a clustering result. NULL is a no-op. */
 HL_API void hl_clustering_free(hl_clustering *clustering);

@@ -21,6 +21,7 @@ typedef struct cluster_run {
     const float *x0;  /* n*d: the normalised (and mapped) features of the points */
     hl_knn_options ko;
     hl_clustering *c;
+    const hl_graph *given0; /* the caller's level-0 graph (hl_cluster_from_graph), or NULL */
     hl_graph *g0;     /* level 0 graph and linkage scores, kept for the merge */
     float *sc0;
 } cluster_run;
@@ -52,8 +53,8 @@ static void level_unborrow_free(hli_level *lv, const float *x0)
     hli_level_free(lv);
 }
 
-/* Keep level 0's graph and its linkage scores for the merge (takes @p g and
- * @p sc over: both are freed or kept). */
+/* Keep level 0's graph and its linkage scores for the merge (takes @p g,
+ * unless it is the caller's, and @p sc over: both are freed or kept). */
 static hl_status keep_level0(cluster_run *r, hl_graph *g, float *sc)
 {
     const int snn = r->plan.score == HL_SCORE_SNN && !r->plan.oracle;
@@ -72,11 +73,16 @@ static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *l
     hl_graph *g = NULL;
     float *sc = NULL, *dens = NULL;
     int64_t *parent = NULL, *peak = NULL;
-    /* lv->x is already normalised (level 0: x0; above: peaks' rows of x0). */
-    r->ko.nlist = r->opts->knn_nlist <= lv->n ? r->opts->knn_nlist : 0;
-    hl_status st = hli_graph_build_normalized(lv->x, lv->n, lv->d, &r->ko, &g);
-    if (st != HL_OK)
-        return st;
+    hl_status st = HL_OK;
+    const int given = level == 0 && r->given0 != NULL; /* the caller's graph: borrowed, never freed */
+    if (given) {
+        g = (hl_graph *)r->given0;
+    } else {
+        /* lv->x is already normalised (level 0: x0; above: peaks' rows of x0). */
+        r->ko.nlist = r->opts->knn_nlist <= lv->n ? r->opts->knn_nlist : 0;
+        if ((st = hli_graph_build_normalized(lv->x, lv->n, lv->d, &r->ko, &g)) != HL_OK)
+            return st;
+    }
     const double t1 = hli_now_seconds();
     size_t ne = (size_t)(g->num_edges > 0 ? g->num_edges : 1);
     sc = hli_alloc(ne, sizeof(float));
@@ -109,11 +115,12 @@ static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *l
             t2 - t1, t3 - t2, hli_now_seconds() - t3);
     if (level == 0 && r->plan.merge > 0.0f) {
         st = keep_level0(r, g, sc);
-        g = NULL;
+        g = given ? g : NULL; /* kept as r->g0; cluster_run_all frees it unless it is the caller's */
         sc = NULL;
     }
 done:
-    hl_graph_free(g);
+    if (!given)
+        hl_graph_free(g);
     free(sc);
     free(dens);
     free(peak);
@@ -192,8 +199,9 @@ static hl_status cluster_levels(cluster_run *r, hli_level *lv)
     return HL_OK;
 }
 
-hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
-                     const hl_cluster_options *opts, hl_clustering **out)
+/* hl_cluster and hl_cluster_from_graph (@p given0: the caller's level-0 graph or NULL). */
+static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, const float *x, int64_t n, int64_t d,
+                                 const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out)
 {
     if (out == NULL)
         return hli_error(HL_EINVAL, "cluster: out is NULL");
@@ -203,6 +211,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     hl_cluster_options full;
     cluster_run r;
     memset(&r, 0, sizeof r);
+    r.given0 = given0;
     hl_status st = hli_cluster_options_read(opts, &full);
     if (st == HL_OK)
         st = hli_cluster_options_check(&full, n, d);
@@ -230,6 +239,7 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     r.ko.auto_threshold = full.knn_auto_threshold;
     r.ko.nprobe = full.knn_nprobe;
     r.ko.target_recall = full.knn_target_recall;
+    r.ko.seed = full.knn_seed;
 
     hli_level lv;
     memset(&lv, 0, sizeof lv);
@@ -242,7 +252,8 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
     if (r.g0 != NULL)
         st = linkage_merge(r.c, r.g0, r.sc0, &lv, r.plan.merge, &full);
 done:
-    hl_graph_free(r.g0);
+    if (r.g0 != given0)
+        hl_graph_free(r.g0);
     free(r.sc0);
     level_unborrow_free(&lv, x0);
     free(x0);
@@ -252,4 +263,23 @@ done:
     }
     *out = r.c;
     return HL_OK;
+}
+
+hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
+                     const hl_cluster_options *opts, hl_clustering **out)
+{
+    return cluster_run_all(model, NULL, x, n, d, truth, opts, out);
+}
+
+hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, const float *x, int64_t n, int64_t d,
+                                const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (graph == NULL)
+        return hli_error(HL_EINVAL, "cluster: graph is NULL");
+    if (graph->n != n)
+        return hli_error(HL_EINVAL, "cluster: the graph has %lld nodes but n = %lld", (long long)graph->n,
+                         (long long)n);
+    return cluster_run_all(model, graph, x, n, d, truth, opts, out);
 }

@@ -34,6 +34,7 @@ void hli_cluster_options_defaults(void *full)
     opts->knn_nprobe = ko.nprobe;
     opts->knn_target_recall = ko.target_recall;
     opts->merge = -1.0f;
+    opts->knn_seed = ko.seed;
 }
 
 hl_status hl_cluster_options_init(hl_cluster_options *opts, size_t struct_size)

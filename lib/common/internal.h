@@ -8,6 +8,7 @@
 #include "hilander.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #if defined(__GNUC__)
@@ -61,7 +62,7 @@ hl_status hli_struct_write(void *caller, const void *full, size_t min_size, size
 /* First released layout of each struct (release 0.1.0): a struct only grows
  * at the end, so when a field is appended the constant becomes
  * offsetof(type, first appended field) and stays so forever. */
-#define HLI_MIN_SIZE_CLUSTER_OPTIONS sizeof(hl_cluster_options)
+#define HLI_MIN_SIZE_CLUSTER_OPTIONS offsetof(hl_cluster_options, knn_seed) /* 0.1.0 */
 #define HLI_MIN_SIZE_KNN_OPTIONS sizeof(hl_knn_options)
 #define HLI_MIN_SIZE_MODEL_CONFIG sizeof(hl_model_config)
 #define HLI_MIN_SIZE_TRAIN_OPTIONS sizeof(hl_train_options)
