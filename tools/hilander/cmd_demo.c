@@ -101,7 +101,7 @@ int cmd_demo(int argc, char **argv)
 {
     const char *dir = NULL, *mout = NULL;
     int64_t epochs = 0, seed = 1, threads = 0;
-    int quiet = 0;
+    int quiet = 0, print_dir = 0;
     const cli_opt opts[] = {
         {.name = "data", .kind = CLI_STR, .dst = &dir, .metavar = "DIR",
          .help = "directory of train_*.npy and test_*.npy (default: see above)",
@@ -116,9 +116,12 @@ int cmd_demo(int argc, char **argv)
         {.name = "model-out", .kind = CLI_STR, .dst = &mout, .metavar = "M.hlm",
          .help = "also save the trained model", .error = "--model-out needs a file name"},
         {.name = "quiet", .kind = CLI_FLAG, .dst = &quiet, .help = "no training progress lines"},
+        {.name = "print-data-dir", .kind = CLI_FLAG, .dst = &print_dir,
+         .help = "print the data directory the demo would use and exit"},
         {0}};
     const cli_command cmd = {
-        CMD, "[--data DIR] [--epochs N] [--seed S] [--threads T] [--model-out M.hlm] [--quiet]",
+        CMD, "[--data DIR] [--epochs N] [--seed S] [--threads T] [--model-out M.hlm] [--quiet]\n"
+             "                     [--print-data-dir]",
         "Train on DIR/train_features.npy + train_labels.npy, cluster the unseen\n"
         "classes of DIR/test_features.npy, and score it next to the baselines one\n"
         "would otherwise try: the unsupervised decodes (snn, sim) at their defaults\n"
@@ -143,6 +146,10 @@ int cmd_demo(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
         dir = found;
+    }
+    if (print_dir) {
+        printf("%s\n", dir);
+        return CLI_EXIT_OK;
     }
     float *xtr = NULL, *xte = NULL;
     int64_t *ytr = NULL, *yte = NULL, ntr, nte, d, dte;

@@ -54,7 +54,8 @@ int cli_find_data_dir(char *out, size_t cap)
             return n < 0 || (size_t)n >= cap ? -1 : 0;
         }
     }
-    snprintf(out, cap, "%s%s%s<directory of hilander>/%s and ./data/omniglot", env && env[0] ? "$" CLI_DATA_ENV " = " : "",
-             env && env[0] ? env : "", env && env[0] ? ", " : "", CLI_DATA_REL);
+    snprintf(out, cap, "%s%s%s%s and ./data/omniglot", env && env[0] ? "$" CLI_DATA_ENV " = " : "",
+             env && env[0] ? env : "", env && env[0] ? ", " : "",
+             cands[1] ? cands[1] : "<directory of hilander>/" CLI_DATA_REL);
     return -1;
 }
