@@ -53,6 +53,7 @@ cmake --build "$TMP/consumer-build" >"$TMP/consumer-build.log" || { cat "$TMP/co
 # ---- 2. the installed program, clean environment -----------------------------------
 runpath=$(readelf -d "$HL" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]/\2/p')
 echo "installed hilander: RUNPATH '${runpath}'"
+# shellcheck disable=SC2016 # the literal string $ORIGIN
 case "$runpath" in
     '$ORIGIN/'*) ;;
     '') echo "install.sh: note: no RUNPATH (library in a system directory, or HL_INSTALL_RPATH=OFF)" ;;
