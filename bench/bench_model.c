@@ -10,7 +10,7 @@
  *   bench_model train [epochs]              training seconds per epoch on omniglot train_*
  */
 #include "bench_common.h"
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>

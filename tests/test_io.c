@@ -2,8 +2,8 @@
  * bit-exact; every malformed, truncated or lying file must fail cleanly with a
  * message naming what is wrong (ASan checks that nothing reads out of bounds). */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
-#include "io_internal.h"
+#include "common/internal.h"
+#include "io/io_internal.h"
 
 #include <check.h>
 #include <dirent.h>

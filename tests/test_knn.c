@@ -1,8 +1,8 @@
-/* kNN search (SPEC 1.2): exact search against a naive double-precision
+/* kNN search (docs/ALGORITHM.md, "kNN search"): exact search against a naive double-precision
  * reference, the approximate IVF against exact (recall), determinism, and bad
  * input. */
-#include "internal.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 #include <check.h>
 #include <math.h>

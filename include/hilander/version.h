@@ -1,5 +1,5 @@
 /*
- * libhilander - version information.
+ * libhilander - version information.  The functions are thread-safe.
  */
 #ifndef HILANDER_VERSION_H
 #define HILANDER_VERSION_H
