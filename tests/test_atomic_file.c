@@ -1,12 +1,15 @@
 /* File output (lib/atomic_file.c) for every writer: the new file's mode
  * follows the umask (not mkstemp's 0600), a replaced file keeps its mode, a
  * symbolic link at the target is replaced by a regular file without touching
- * the file it pointed to, and no temporary file is left behind. */
+ * the file it pointed to, no temporary file is left behind, and a write that
+ * fails part-way leaves the old file intact. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
 #include <check.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,6 +164,80 @@ START_TEST(test_missing_directory_and_relative_path)
 }
 END_TEST
 
+/* Writes that fail part-way: with the file size limited (RLIMIT_FSIZE, the
+ * kernel refuses the bytes past it with EFBIG) every writer fails with
+ * HL_EIO, the file it would have replaced is intact and no temporary file
+ * is left.  Limits from 0 bytes to past the stdio buffer cover a failure at
+ * the first write, inside the buffer flush and at the final flush. */
+static const char OLD[] = "the old file\n";
+static void put_old(const char *path)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(OLD, 1, sizeof OLD - 1, fp), sizeof OLD - 1);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+static int is_old(const char *path)
+{
+    char buf[64] = {0};
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    size_t got = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    return got == sizeof OLD - 1 && memcmp(buf, OLD, got) == 0;
+}
+
+START_TEST(test_write_failing_part_way_keeps_the_old_file)
+{
+    /* a large .npy and .bin, so that the limit can fall past the stdio buffer */
+    enum { ROWS = 3000, COLS = 4 };
+    float *big = calloc(ROWS * COLS, sizeof(float));
+    int64_t *lab = calloc(ROWS, sizeof(int64_t));
+    ck_assert(big && lab);
+    for (int i = 0; i < ROWS; i++)
+        lab[i] = i;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit saved;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    static const rlim_t limits[] = {0, 1, 100, 5000, 20000};
+    int failures = 0;
+    for (size_t li = 0; li < sizeof limits / sizeof limits[0]; li++) {
+        for (int w = 0; w < NWRITERS + 3; w++) {
+            const char *p = tmp_path("target");
+            put_old(p);
+            struct rlimit r = saved;
+            r.rlim_cur = limits[li];
+            ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &r), 0);
+            hl_status st;
+            if (w < NWRITERS)
+                st = write_with(w, p);
+            else if (w == NWRITERS)
+                st = hl_npy_write_f32(p, big, ROWS, COLS);
+            else if (w == NWRITERS + 1)
+                st = hl_lc_write_bin(p, big, ROWS, COLS);
+            else
+                st = hl_lc_write_meta(p, lab, ROWS);
+            ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+            if (st == HL_OK)
+                continue; /* the file fitted under the limit */
+            failures++;
+            ck_assert_msg(st == HL_EIO, "writer %d, limit %d: status %d (%s)", w, (int)limits[li], (int)st,
+                          hl_last_error());
+            ck_assert_str_ne(hl_last_error(), "");
+            ck_assert_msg(is_old(p), "writer %d, limit %d: a failed write changed the old file", w,
+                          (int)limits[li]);
+            ck_assert_int_eq(temporaries_left(), 0);
+            unlink(p);
+        }
+    }
+    /* every writer's output is above 100 bytes: at least 3 limits x 8 writers fail */
+    ck_assert_int_ge(failures, 3 * (NWRITERS + 3));
+    signal(SIGXFSZ, old_handler);
+    free(big);
+    free(lab);
+}
+END_TEST
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -174,6 +251,7 @@ int main(void)
     tcase_add_test(tc, test_replaced_file_keeps_its_mode);
     tcase_add_test(tc, test_symlink_target_replaced_by_regular_file);
     tcase_add_test(tc, test_missing_directory_and_relative_path);
+    tcase_add_test(tc, test_write_failing_part_way_keeps_the_old_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
