@@ -36,6 +36,14 @@ bool hli_mul_size(size_t a, size_t b, size_t *out);
 void *hli_alloc(size_t count, size_t size);
 /* Same, zeroed. */
 void *hli_calloc(size_t count, size_t size);
+#ifdef HL_FAULT_INJECTION
+/* Allocation-failure injection (test builds only, alloc.c): arm(n) makes the
+ * nth allocation from now fail (0 disarms); count() = allocations since arm;
+ * fail() is the check each allocation makes. */
+void hli_fault_arm(long long n);
+long long hli_fault_count(void);
+bool hli_fault_fail(void);
+#endif
 /* Checks n > 0 and a product of int64 dims fits size_t elements of @p size
  * bytes; records HL_EINVAL/HL_ERANGE naming @p what. */
 hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes);
