@@ -4,7 +4,7 @@
  * the file it pointed to, no temporary file is left behind, and a write that
  * fails part-way leaves the old file intact. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "common/internal.h"
 
 #include <check.h>
 #include <dirent.h>

@@ -12,7 +12,7 @@
  * HL_OK with a different result is the failure this test exists for.  Leaks
  * on any of the error paths are reported by LeakSanitizer at exit. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "common/internal.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -239,6 +239,68 @@ static hl_status sc_train(uint64_t *digest)
     return st;
 }
 
+/* The selection phase of training (the stored clustering defaults, chosen
+ * after the SGD loop): the progress callback arms the fault at the last step,
+ * so the Nth allocation after the loop fails.  hl_trainer_run must return the
+ * error (it used to log it and return HL_OK with other defaults), or HL_OK
+ * with exactly the model of a clean run. */
+static long long g_select_n;
+static int arm_at_last_step(const hl_train_progress *p, void *user)
+{
+    (void)user;
+    if (p->step == p->total_steps)
+        hli_fault_arm(g_select_n);
+    return 0;
+}
+
+static hl_status train_select(long long n, uint64_t *digest)
+{
+    hl_model *m = small_model(0);
+    hl_train_options o;
+    hl_train_options_init(&o, sizeof o);
+    o.num_graphs = 1;
+    o.k_list[0] = 4;
+    o.levels[0] = 2;
+    o.epochs = 1;
+    o.batch_size = 16;
+    o.eval_every = 0;
+    o.checkpoint_metric = HL_CHECKPOINT_LEVEL0;
+    o.val_fraction = 0.5;
+    o.num_threads = 1;
+    o.seed = 3;
+    o.progress = arm_at_last_step;
+    g_select_n = n;
+    hl_trainer *t = NULL;
+    ck_assert_int_eq(hl_trainer_create(m, &o, X, Y, N, D, &t), HL_OK);
+    hl_status st = hl_trainer_run(t);
+    stop_faults();
+    hl_trainer_free(t);
+    if (st == HL_OK)
+        *digest = model_digest(m);
+    hl_model_free(m);
+    return st;
+}
+
+START_TEST(test_train_selection_fails)
+{
+    uint64_t clean = 0, got = 0;
+    ck_assert_int_eq(train_select(0, &clean), HL_OK);
+    const long long selection_allocs = g_seen;
+    ck_assert_int_gt(selection_allocs, 0);
+    /* the first allocation of the selection phase fails: the error is returned */
+    hl_clear_error();
+    ck_assert_int_eq(train_select(1, &got), HL_ENOMEM);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "memory"));
+    /* and any later one: the error, or exactly the clean model */
+    for (long long k = 2; k <= selection_allocs; k++) {
+        const hl_status st = train_select(k, &got);
+        ck_assert_msg(st == HL_ENOMEM || (st == HL_OK && got == clean),
+                      "allocation %lld of the selection phase failed: status %s, model %s", k, hl_status_str(st),
+                      st == HL_OK ? "differs from the clean run" : "-");
+    }
+}
+END_TEST
+
 /* Writers: the old file must survive a failed write, and no temporary stays. */
 static const char OLD[] = "old content\n";
 static void put_old(const char *path)
@@ -435,6 +497,7 @@ int main(void)
     tcase_add_test(tc, test_npy_write);
     tcase_add_test(tc, test_meta_write);
     tcase_add_test(tc, test_train);
+    tcase_add_test(tc, test_train_selection_fails);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
