@@ -367,7 +367,7 @@ def _declare(handle: C.CDLL, path: str) -> None:
 
 def _probe_size(init, cls, size: int) -> int:
     buf = C.create_string_buffer(size)
-    return init(C.cast(buf, C.POINTER(cls)), size)
+    return init(C.cast(buf, init.argtypes[0]), size)
 
 
 def _check_layouts(handle: C.CDLL, path: str) -> Dict[str, Tuple[int, int]]:
@@ -388,7 +388,7 @@ def _check_layouts(handle: C.CDLL, path: str) -> Dict[str, Tuple[int, int]]:
         init = getattr(handle, init_name)
         ours = C.sizeof(cls)
         buf = C.create_string_buffer(b"\xa5" * (ours + guard), ours + guard)
-        st = init(C.cast(buf, C.POINTER(cls)), ours)
+        st = init(C.cast(buf, init.argtypes[0]), ours)
         if st != HL_OK:
             msg = handle.hl_last_error().decode("utf-8", "replace")
             raise LibraryError("hilander: %s does not accept this binding's struct %s of %d bytes (%s); "
