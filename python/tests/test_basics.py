@@ -17,6 +17,8 @@ def test_versions_and_library_path():
     assert major * 10000 + minor * 100 + patch >= hilander._lib.MIN_LIBRARY_VERSION
     path = hilander.library_path()
     assert os.path.isfile(path) and "libhilander" in os.path.basename(path)
+    if os.environ.get("HILANDER_TEST_INSTALLED") == "1":  # not the checkout's copy
+        assert "site-packages" in hilander.__file__ or "dist-packages" in hilander.__file__
     env = os.environ.get("HILANDER_LIBRARY")
     if env:  # the file named by the variable is the one loaded
         assert os.path.realpath(env) == os.path.realpath(path)

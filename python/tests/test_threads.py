@@ -41,7 +41,10 @@ def _concurrent_run(x):
         def progress(info):
             first_level.setdefault(name, time.perf_counter())
         barrier.wait()
-        results[name] = hilander.cluster(x, threads=1, progress=progress).labels
+        # cosine score, strict tau: three levels of similar size, so the
+        # first callback comes about a third of the way through the call
+        results[name] = hilander.cluster(x, score="sim", tau=0.97, levels=6, early_stop=False, threads=1,
+                                         progress=progress).labels
         done[name] = time.perf_counter()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
