@@ -5,7 +5,8 @@
 #   2. import it with the library found by the loader path (LD_LIBRARY_PATH),
 #      and check it names that file;
 #   3. run python/tests/ with the installed package, HILANDER_LIBRARY naming
-#      the build's library and HILANDER_CLI its `hilander` program.
+#      the build's library and HILANDER_CLI its `hilander` program;
+#   4. run examples/python/omniglot.py (one training epoch) and check its PNG.
 #
 #   bash scripts/ci/python.sh BUILD_DIR      (default: build)
 #
@@ -20,7 +21,7 @@ T0=$(date +%s)
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
     bash "$ROOT/scripts/install_deps.sh" python3 python3-numpy python3-pytest python3-setuptools python3-pip \
-        python3-venv
+        python3-venv python3-matplotlib
 fi
 [ -e "$LIB" ] || { echo "python.sh: $LIB not found (build the library first)" >&2; exit 1; }
 [ -x "$CLI" ] || { echo "python.sh: $CLI not found (build with HL_BUILD_EXAMPLES=ON)" >&2; exit 1; }
@@ -42,4 +43,7 @@ echo "python.sh: loaded via LD_LIBRARY_PATH: $(echo "$loaded" | tr '\n' ' ')"
 
 export HILANDER_LIBRARY="$LIB" HILANDER_CLI="$CLI" HILANDER_TEST_INSTALLED=1
 (cd "$TMP" && "$VPY" -m pytest -q -p no:cacheprovider "$ROOT/python/tests")
+# The example, with a one-epoch training to keep CI short.
+(cd "$TMP" && "$VPY" "$ROOT/examples/python/omniglot.py" --epochs 1 --plot "$TMP/plot.png" 2>/dev/null)
+[ "$(head -c 4 "$TMP/plot.png" | od -An -c | tr -d ' ')" = "211PNG" ] || { echo "python.sh: no PNG plot" >&2; exit 1; }
 echo "python.sh: passed in $(( $(date +%s) - T0 ))s"
