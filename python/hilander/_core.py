@@ -282,7 +282,6 @@ class Clustering:
 
     def __init__(self, hierarchy: np.ndarray, level_stats: List[Dict[str, int]]):
         self.hierarchy = hierarchy
-        self.hierarchy.setflags(write=False)
         self.level_stats = level_stats
 
     @property

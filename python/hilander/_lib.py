@@ -413,11 +413,16 @@ def _check_layouts(handle: C.CDLL, path: str) -> Dict[str, Tuple[int, int]]:
 
 lib, library_path = _load()
 _declare(lib, library_path)
+def _check_version(number: int, version: str, path: str) -> None:
+    """Refuse a library older than MIN_LIBRARY_VERSION."""
+    if number < MIN_LIBRARY_VERSION:
+        raise LibraryError("hilander: %s is libhilander %s; this binding needs %d.%d.%d or newer"
+                           % (path, version, MIN_LIBRARY_VERSION // 10000, MIN_LIBRARY_VERSION // 100 % 100,
+                              MIN_LIBRARY_VERSION % 100))
+
+
 library_version_number = int(lib.hl_version_number())
-if library_version_number < MIN_LIBRARY_VERSION:
-    raise LibraryError("hilander: %s is libhilander %s; this binding needs %d.%d.%d or newer"
-                       % (library_path, lib.hl_version().decode(), MIN_LIBRARY_VERSION // 10000,
-                          MIN_LIBRARY_VERSION // 100 % 100, MIN_LIBRARY_VERSION % 100))
+_check_version(library_version_number, lib.hl_version().decode(), library_path)
 struct_sizes = _check_layouts(lib, library_path)
 
 

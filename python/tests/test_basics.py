@@ -145,3 +145,20 @@ def test_threads_do_not_change_result(omniglot):
     a = hilander.cluster(x, threads=1)
     b = hilander.cluster(x, threads=2)
     np.testing.assert_array_equal(a.hierarchy, b.hierarchy)
+
+
+def test_public_functions_documented_and_typed():
+    import inspect
+    for name in ("cluster", "train", "knn", "evaluate", "library_version", "library_path"):
+        fn = getattr(hilander, name)
+        assert fn.__doc__ and len(fn.__doc__) > 40, name
+        sig = inspect.signature(fn)
+        assert sig.return_annotation is not inspect.Signature.empty, name
+        for p in sig.parameters.values():
+            if name not in ("library_version", "library_path"):
+                assert p.annotation is not inspect.Parameter.empty, (name, p.name)
+    for cls in (hilander.Model, hilander.Clustering, hilander.HiLander):
+        assert cls.__doc__
+        for attr, value in vars(cls).items():
+            if not attr.startswith("_") and (callable(value) or isinstance(value, (property, classmethod))):
+                assert getattr(cls, attr).__doc__, (cls.__name__, attr)
