@@ -1,5 +1,7 @@
 """Array conversion (no copy for C-contiguous float32) and errors carrying
 the library's messages."""
+import ctypes
+
 import numpy as np
 import pytest
 
@@ -8,12 +10,38 @@ from hilander import _core
 from conftest import blobs
 
 
-def test_float32_c_contiguous_is_not_copied():
+class _RecordingLib:
+    """Stands in for the library object: records the feature pointer that
+    hl_cluster / hl_knn_search receive, then calls the real function."""
+
+    def __init__(self, real):
+        self.real, self.pointers = real, []
+
+    def __getattr__(self, name):
+        fn = getattr(self.real, name)
+        if name not in ("hl_cluster", "hl_knn_search"):
+            return fn
+
+        def call(*args):
+            x = args[1] if name == "hl_cluster" else args[0]
+            self.pointers.append(ctypes.cast(x, ctypes.c_void_p).value)
+            return fn(*args)
+        return call
+
+
+def test_float32_c_contiguous_is_not_copied(monkeypatch):
     x, _ = blobs()
     assert x.dtype == np.float32 and x.flags.c_contiguous
     assert _core._features(x) is x
-    # the pointer handed to the library is the caller's buffer
-    assert _core._features(x).ctypes.data == x.ctypes.data
+    rec = _RecordingLib(_core.lib)
+    monkeypatch.setattr(_core, "lib", rec)
+    hilander.cluster(x)
+    hilander.knn(x, 3)
+    # the library read the caller's own buffer
+    assert rec.pointers == [x.ctypes.data, x.ctypes.data]
+    x64 = x.astype(np.float64)
+    hilander.cluster(x64)
+    assert rec.pointers[-1] != x64.ctypes.data
 
 
 @pytest.mark.parametrize("convert", [

@@ -41,7 +41,7 @@ loaded=$(cd "$TMP" && env -u HILANDER_LIBRARY LD_LIBRARY_PATH="$BUILD" "$VPY" -c
 echo "python.sh: loaded via LD_LIBRARY_PATH: $(echo "$loaded" | tr '\n' ' ')"
 [ "$(echo "$loaded" | head -n 1)" = "$(readlink -f "$LIB")" ] || { echo "python.sh: loaded the wrong library" >&2; exit 1; }
 
-export HILANDER_LIBRARY="$LIB" HILANDER_CLI="$CLI" HILANDER_TEST_INSTALLED=1
+export HILANDER_LIBRARY="$LIB" HILANDER_CLI="$CLI" HILANDER_TEST_INSTALLED=1 PYTHONDONTWRITEBYTECODE=1
 (cd "$TMP" && "$VPY" -m pytest -q -p no:cacheprovider "$ROOT/python/tests")
 # The example, with a one-epoch training to keep CI short.
 (cd "$TMP" && "$VPY" "$ROOT/examples/python/omniglot.py" --epochs 1 --plot "$TMP/plot.png" 2>/dev/null)
