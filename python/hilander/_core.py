@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes as C
 import os
+import tempfile
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -164,6 +165,27 @@ class Model:
     def save(self, path: PathLike) -> None:
         """Write the model to ``path`` atomically (temporary file + rename)."""
         check(lib.hl_model_save(self._ptr(), os.fsencode(path)))
+
+    def to_bytes(self) -> bytes:
+        """The model file's bytes (as :meth:`save` writes them)."""
+        with tempfile.TemporaryDirectory(prefix="hilander-") as d:
+            path = os.path.join(d, "model.hlm")
+            self.save(path)
+            with open(path, "rb") as f:
+                return f.read()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Model":
+        """A model from the bytes of a model file (checked like :meth:`load`)."""
+        with tempfile.TemporaryDirectory(prefix="hilander-") as d:
+            path = os.path.join(d, "model.hlm")
+            with open(path, "wb") as f:
+                f.write(data)
+            return cls.load(path)
+
+    def __reduce__(self):
+        # pickle (and copy.deepcopy) through the documented model file format
+        return (Model.from_bytes, (self.to_bytes(),))
 
     def close(self) -> None:
         """Free the model now (it is unusable afterwards).  Idempotent."""

@@ -76,3 +76,20 @@ def test_model_clusters_with_stored_defaults(trained, omniglot):
     assert m["pairwise_f"] > 0.4 and m["nmi"] > 0.8
     same = hilander.cluster(x, model, tau=model.tau, score=model.score)
     np.testing.assert_array_equal(r.labels, same.labels)
+
+
+def test_pickle_and_bytes(trained, omniglot):
+    import copy
+    import pickle
+    model, path = trained
+    data = model.to_bytes()
+    assert data == open(path, "rb").read()
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.to_bytes() == data and clone._handle.value != model._handle.value
+    x = omniglot["test"][0][:500]
+    np.testing.assert_array_equal(hilander.cluster(x, clone).labels, hilander.cluster(x, model).labels)
+    assert copy.deepcopy(model).to_bytes() == data
+    est = pickle.loads(pickle.dumps(hilander.HiLander(model=model, k=8)))
+    assert est.k == 8 and est.model.to_bytes() == data
+    with pytest.raises(hilander.FormatError):
+        hilander.Model.from_bytes(data[:100])
