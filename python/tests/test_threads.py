@@ -30,7 +30,7 @@ def test_gil_released_during_cluster(omniglot):
         time.sleep(0.001)
     t.join()
     # the main thread ticked while level 0 (the bulk of the work) ran
-    assert inside and inside[0][1] >= 20, inside
+    assert inside and inside[0][1] >= 10, inside
 
 
 def _concurrent_run(x):
