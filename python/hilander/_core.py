@@ -351,7 +351,7 @@ def cluster(X: ArrayLike, model: Optional[Model] = None, *, k: Optional[int] = N
         score: ``"prob"`` (the model's link probability), ``"sim"`` or ``"snn"``.
         levels: level limit; 0 = automatic.
         merge: linkage-merge threshold; 0 = off.
-        early_stop: stop the hierarchy early (SPEC section 5).
+        early_stop: stop the hierarchy when a level adds too few edges.
         method: kNN search, ``"auto"``, ``"exact"`` or ``"approx"``.
         truth: n true labels for an oracle run (diagnostics); the model is then ignored.
         threads: 0 = all cores; results never depend on it.
