@@ -11,6 +11,7 @@
 #      pkg-config and with find_package(hilander); run the installed program
 #      with a clean environment (scripts/ci/install.sh)
 #   g. ctypes FFI test with Debian's /usr/bin/python3
+#   h. the Python package (python/): pip install into a venv, pytest, example
 # Stops at the first failure with a message naming the step; prints a summary.
 #
 # Environment: JOBS (default 2), BUILD_PREFIX (default "build": uses build,
@@ -143,6 +144,11 @@ pass
 # ---- g. FFI ------------------------------------------------------------------------
 step "g-ffi"
 /usr/bin/python3 tests/ffi_test.py "$B_GCC/libhilander.so"
+pass
+
+# ---- h. Python package -------------------------------------------------------------
+step "h-python"
+bash scripts/ci/python.sh "$B_GCC"
 pass
 exit 0
 }

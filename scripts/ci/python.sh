@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 PY=/usr/bin/python3
 LIB="$BUILD/libhilander.so.0"
-CLI="$BUILD/examples/hilander"
+CLI="$BUILD/tools/hilander/hilander"
 T0=$(date +%s)
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
