@@ -338,7 +338,7 @@ def cluster(X: ArrayLike, model: Optional[Model] = None, *, k: Optional[int] = N
             tau: Optional[float] = None, score: Optional[str] = None, levels: Optional[int] = None,
             merge: Optional[float] = None, early_stop: Optional[bool] = None,
             method: Optional[str] = None, truth: Optional[ArrayLike] = None,
-            threads: Optional[int] = None,
+            threads: Optional[int] = None, seed: Optional[int] = None,
             progress: Optional[Callable[[Dict[str, int]], Optional[bool]]] = None) -> Clustering:
     """Cluster the rows of ``X`` (hl_cluster).
 
@@ -355,6 +355,7 @@ def cluster(X: ArrayLike, model: Optional[Model] = None, *, k: Optional[int] = N
         method: kNN search, ``"auto"``, ``"exact"`` or ``"approx"``.
         truth: n true labels for an oracle run (diagnostics); the model is then ignored.
         threads: 0 = all cores; results never depend on it.
+        seed: seed of the approximate (IVF) kNN search.
         progress: called after every level with a dict (``level``,
             ``num_nodes``, ``edges_added``); returning False stops the call
             with :class:`CanceledError`, an exception it raises is re-raised.
@@ -391,6 +392,8 @@ def cluster(X: ArrayLike, model: Optional[Model] = None, *, k: Optional[int] = N
         opts.knn_method = _method_code(method)
     if threads is not None:
         opts.num_threads = int(threads)
+    if seed is not None:
+        opts.knn_seed = int(seed)
     t = _labels(truth, n, "truth") if truth is not None else None
     if model is not None and not isinstance(model, Model):
         raise TypeError("model must be a hilander.Model or None, got %s" % type(model).__name__)

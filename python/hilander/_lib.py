@@ -13,10 +13,10 @@ import os
 import sys
 from typing import Dict, Optional, Tuple
 
-# The oldest library this binding works with: 0.1.0 (HL_VERSION_NUMBER
-# = MAJOR*10000 + MINOR*100 + PATCH).  It is the release whose init
-# functions take the caller's struct size, which the layout check needs.
-MIN_LIBRARY_VERSION = 100
+# The oldest library this binding works with: 0.2.0 (HL_VERSION_NUMBER
+# = MAJOR*10000 + MINOR*100 + PATCH), whose hl_cluster_options has knn_seed
+# and which exports hl_cluster_from_graph.
+MIN_LIBRARY_VERSION = 200
 SONAME = "libhilander.so.0"
 ENV_LIBRARY = "HILANDER_LIBRARY"
 
@@ -79,6 +79,7 @@ class ClusterOptions(C.Structure):
         ("knn_nprobe", C.c_int64),
         ("knn_target_recall", C.c_double),
         ("merge", C.c_float),
+        ("knn_seed", C.c_uint64),  # 0.2.0
     ]
 
 
