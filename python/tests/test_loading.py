@@ -43,9 +43,9 @@ def test_another_library_is_refused():
 
 
 def test_too_old_library_is_refused():
-    with pytest.raises(hilander.LibraryError, match="needs 0.1.0 or newer"):
-        _lib._check_version(99, "0.0.99", "/x/libhilander.so.0")
-    _lib._check_version(_lib.MIN_LIBRARY_VERSION, "0.1.0", "/x/libhilander.so.0")
+    with pytest.raises(hilander.LibraryError, match="needs 0.2.0 or newer"):
+        _lib._check_version(199, "0.1.99", "/x/libhilander.so.0")
+    _lib._check_version(_lib.MIN_LIBRARY_VERSION, "0.2.0", "/x/libhilander.so.0")
 
 
 def test_library_next_to_the_package(tmp_path):
