@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# CI step: build libhilander against libblas.so.3 (-DHL_BLAS=blas) and run the
+# test suite on the *reference* BLAS, so that nothing depends on OpenBLAS-only
+# symbols (they are weak references, see lib/threads.c) or OpenBLAS behaviour.
+#
+#   bash scripts/ci/blas.sh [BUILD_PREFIX]    # build dir: BUILD_PREFIX-blas (default build-blas)
+#
+# On Debian libblas.so.3 is an alternative (OpenBLAS, BLIS or reference); the
+# tests run with the reference implementation's directory first on
+# LD_LIBRARY_PATH and the script checks that it is the one loaded.
+# Environment: JOBS (default 2), SKIP_DEPS=1, CTEST_ARGS (extra ctest arguments).
+{
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+BUILD_PREFIX=${1:-build}
+DIR="$BUILD_PREFIX-blas"
+JOBS=${JOBS:-2}
+read -r -a CTEST_EXTRA <<< "${CTEST_ARGS:-}"
+T0=$(date +%s)
+on_exit() {
+    local rc=$?
+    [ $rc -eq 0 ] || echo "blas.sh: FAILED (exit $rc) after $(( $(date +%s) - T0 ))s" >&2
+}
+trap on_exit EXIT
+
+if [ "${SKIP_DEPS:-0}" != 1 ]; then
+    bash scripts/install_deps.sh cmake make gcc libc6-dev check pkg-config libblas-dev libblas3
+fi
+
+cmake -S . -B "$DIR" -DCMAKE_BUILD_TYPE=Release -DHL_BLAS=blas -DHL_WERROR=ON -DHL_BUILD_BENCH=OFF
+cmake --build "$DIR" -j "$JOBS"
+T1=$(date +%s)
+
+ARCH=$(gcc -print-multiarch 2>/dev/null || true)
+REF="/usr/lib/$ARCH/blas"
+if [ -n "$ARCH" ] && [ -e "$REF/libblas.so.3" ]; then
+    export LD_LIBRARY_PATH="$REF${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+else
+    echo "blas.sh: no Debian reference BLAS directory ($REF): testing whatever libblas.so.3 resolves to"
+fi
+# The shared library and a test that calls sgemm must load the reference BLAS
+# and no OpenBLAS.
+for bin in "$DIR/libhilander.so" "$DIR/tests/test_knn"; do
+    deps=$(ldd "$bin")
+    echo "$bin: $(echo "$deps" | grep -E 'libblas|openblas|blis' | sed 's/ (0x.*//' | tr -s ' \t' ' ' | paste -sd ';')"
+    echo "$deps" | grep -q 'libopenblas\|libblis' && { echo "blas.sh: ERROR: $bin loads OpenBLAS or BLIS" >&2; exit 1; }
+    if [ -e "$REF/libblas.so.3" ]; then
+        echo "$deps" | grep -q "libblas.so.3 => $REF/libblas.so.3" || {
+            echo "blas.sh: ERROR: $bin does not load $REF/libblas.so.3" >&2; exit 1; }
+    fi
+done
+
+(cd "$DIR" && ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}")
+T2=$(date +%s)
+echo "blas.sh: reference BLAS: configure+build $(( T1 - T0 ))s, ctest $(( T2 - T1 ))s, total $(( T2 - T0 ))s"
+exit 0
+}
