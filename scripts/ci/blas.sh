@@ -3,11 +3,13 @@
 # test suite on the *reference* BLAS, so that nothing depends on OpenBLAS-only
 # symbols (they are weak references, see lib/threads.c) or OpenBLAS behaviour.
 #
-#   bash scripts/ci/blas.sh [BUILD_PREFIX]    # build dir: BUILD_PREFIX-blas (default build-blas)
+#   bash scripts/ci/blas.sh [BUILD_PREFIX]    # build dirs BUILD_PREFIX-blas, BUILD_PREFIX-blis
+#                                             # (default build-blas, build-blis)
 #
 # On Debian libblas.so.3 is an alternative (OpenBLAS, BLIS or reference); the
 # tests run with the reference implementation's directory first on
-# LD_LIBRARY_PATH and the script checks that it is the one loaded.
+# LD_LIBRARY_PATH and the script checks that it is the one loaded.  Then the
+# library alone is built against BLIS (-DHL_BLAS=blis), without tests.
 # Environment: JOBS (default 2), SKIP_DEPS=1, CTEST_ARGS (extra ctest arguments).
 {
 set -euo pipefail
@@ -25,7 +27,7 @@ on_exit() {
 trap on_exit EXIT
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
-    bash scripts/install_deps.sh cmake make gcc libc6-dev check pkg-config libblas-dev libblas3
+    bash scripts/install_deps.sh cmake make gcc libc6-dev check pkg-config libblas-dev libblas3 libblis-dev
 fi
 
 cmake -S . -B "$DIR" -DCMAKE_BUILD_TYPE=Release -DHL_BLAS=blas -DHL_WERROR=ON -DHL_BUILD_BENCH=OFF
@@ -53,6 +55,15 @@ done
 
 (cd "$DIR" && ctest --output-on-failure -j "$JOBS" "${CTEST_EXTRA[@]}")
 T2=$(date +%s)
-echo "blas.sh: reference BLAS: configure+build $(( T1 - T0 ))s, ctest $(( T2 - T1 ))s, total $(( T2 - T0 ))s"
+
+# BLIS: the library alone must build and link against it (-DHL_BLAS=blis).
+BLIS_DIR="$BUILD_PREFIX-blis"
+mkdir -p "$BLIS_DIR"
+cmake -S . -B "$BLIS_DIR" -DCMAKE_BUILD_TYPE=Release -DHL_BLAS=blis -DHL_WERROR=ON -DHL_BUILD_TESTS=OFF \
+    -DHL_BUILD_EXAMPLES=OFF -DHL_BUILD_BENCH=OFF > "$BLIS_DIR/configure.log" 2>&1 || { cat "$BLIS_DIR/configure.log"; exit 1; }
+cmake --build "$BLIS_DIR" -j "$JOBS" --target hilander
+ldd "$BLIS_DIR/libhilander.so" | grep -q libblis || { echo "blas.sh: ERROR: $BLIS_DIR/libhilander.so does not link BLIS" >&2; exit 1; }
+T3=$(date +%s)
+echo "blas.sh: reference BLAS: configure+build $(( T1 - T0 ))s, ctest $(( T2 - T1 ))s; BLIS library build $(( T3 - T2 ))s; total $(( T3 - T0 ))s"
 exit 0
 }
