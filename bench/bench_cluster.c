@@ -15,8 +15,8 @@
 #include "synth.h"
 
 #include "hilander.h"
-#include "internal.h"
-#include "whiten.h"
+#include "knn/knn_internal.h"
+#include "model/whiten.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* kNN benchmark (issue 3).
+/* kNN benchmark (figures in docs/perf-knn.md).
  *
- *   bench_knn                       both issue configurations:
+ *   bench_knn                       both target configurations:
  *                                   exact  N=100000  D=256 k=10
  *                                   approx N=1000000 D=128 k=10
  *   bench_knn exact  [N [D [k [threads]]]]
@@ -13,8 +13,8 @@
  * RSS and recall@k on 1000 random queries checked by exact search (recall over
  * the k-1 true neighbours, self excluded; self-included figure also shown). */
 #include "bench_common.h"
-#include "internal.h"
-#include "knn_internal.h"
+#include "io/io_internal.h"
+#include "knn/knn_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,12 +1,13 @@
-/* Where does a trained model's clustering lose? (docs/QUALITY.md, "Current
- * defaults").  A quality diagnostic, not a timing: run it on classes the
+/* Where does a trained model's clustering lose? (docs/QUALITY.md, "What
+ * limits the quality").  A quality diagnostic, not a timing: run it on classes the
  * model never saw (a class split of train_*, never to choose on test).
  *
  *   bench_link_diag MODEL.hlm FEATURES.npy LABELS.npy [--k 10]
  *
  * Prints, on the level-0 k-NN graph:
  *  1. the decode with the model's links and density, and with each replaced
- *     by the truth (true link = 1/0, true density = SPEC 1.5), each at its
+ *     by the truth (true link = 1/0, the ground-truth density of
+ *     docs/ALGORITHM.md, "The graph"), each at its
  *     best tau on a 0.025 grid: which of the two limits the clustering;
  *  2. per edge score (model probability, shared-neighbour fraction, cosine,
  *     cosine of the neighbourhood means): the precision of the parent each
@@ -18,9 +19,10 @@
  *     link AUC of each score between level-1 nodes (same class = same label
  *     of the nodes' peaks), and of the cosine of the cluster means. */
 #include "bench_common.h"
-#include "hierarchy.h"
-#include "knn_internal.h"
-#include "model_internal.h"
+#include "cluster/cluster_internal.h"
+#include "knn/knn_internal.h"
+#include "model/model_internal.h"
+#include "metrics/metrics_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  *   bench_model train [epochs]              training seconds per epoch on omniglot train_*
  */
 #include "bench_common.h"
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -178,8 +178,10 @@ static int train(int epochs)
         snprintf(cut, sizeof dir - (size_t)(cut - dir), "data/omniglot");
     char p[600];
     snprintf(p, sizeof p, "%s/train_features.npy", dir);
-    if (access(p, R_OK) != 0)
-        snprintf(dir, sizeof dir, "/work/shared/data/omniglot");
+    if (access(p, R_OK) != 0) {
+        fprintf(stderr, "bench_model: bundled data missing: %s\n", p);
+        return 1;
+    }
     float *x;
     int64_t *y, n, d, ny;
     snprintf(p, sizeof p, "%s/train_features.npy", dir);

@@ -1,4 +1,5 @@
-/* Clustering quality on the Omniglot features (SPEC section 8 anchors).
+/* Clustering quality on the Omniglot features: the model-free anchors and
+ * the oracle ceiling (docs/QUALITY.md, docs/perf-cluster.md).
  *
  *   bench_omniglot_cluster [DATA_DIR] [--sweep] [--k K] [--levels L] [--threads T]
  *

@@ -24,7 +24,7 @@
  * --test only reports, it never feeds back into training.
  */
 #include "bench_common.h"
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,7 +84,7 @@ static int load(const char *dir, const char *split, float **x, int64_t **y, int6
 /* Link AUC of the model, cosine and the shared-neighbour fraction on the
  * edges of the k = 10 graph of (x, y) in the model's feature space
  * (hl_model_transform), and of the two anchors on the graph of the raw
- * features when the model has a feature map (SPEC 8's anchors). */
+ * features when the model has a feature map (the anchors of docs/QUALITY.md). */
 static void graph_auc(const hl_model *m, const float *xn, const int64_t *y, int64_t n, int64_t d, const char *what)
 {
     hl_knn_options ko;
@@ -208,8 +208,10 @@ int main(int argc, char **argv)
     }
     char probe[600];
     snprintf(probe, sizeof probe, "%s/train_features.npy", dir);
-    if (access(probe, R_OK) != 0)
-        dir = "/work/shared/data/omniglot";
+    if (access(probe, R_OK) != 0) {
+        fprintf(stderr, "bench_train: data missing: %s (pass --data DIR)\n", probe);
+        return 1;
+    }
     float *x;
     int64_t *y, n, d;
     if (load(dir, "train", &x, &y, &n, &d) != 0)

@@ -2,7 +2,7 @@
 """Within-class whitening ridge sweep (docs/QUALITY.md, "Within-class whitening").
 
 Fits the map W = chol(Sw + ridge * trace(Sw)/d * I)^-1 on DIR/train_* (as
-lib/whiten.c does), then clusters DIR/test_* with a NumPy re-implementation
+lib/model/whiten.c does), then clusters DIR/test_* with a NumPy re-implementation
 of the library's unsupervised decode (shared-neighbour score, k = 10,
 density = mean snn, tau 0.45, one level) and linkage merge (1.2), and prints
 kNN purity, link AUCs and pairwise F / BCubed F / NMI for each ridge, plus

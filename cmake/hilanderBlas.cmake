@@ -12,7 +12,7 @@
 # Sets HL_BLAS_PC_REQUIRES (pkg-config module for Requires.private, may be
 # empty) and HL_BLAS_PC_LIBS (-l flags for Libs.private when there is no module).
 # Only cblas_* functions are required: OpenBLAS extras are weak references in
-# lib/ (see lib/threads.c) and are no-ops with any other BLAS.
+# lib/ (see lib/common/blas.c) and are no-ops with any other BLAS.
 if(TARGET hilander_blas)
   return()
 endif()

@@ -23,12 +23,8 @@ echo "demo.sh: configuring and building ($BUILD_DIR, Release)"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS"
 
-CLI="$BUILD_DIR/examples/hilander"
+CLI="$BUILD_DIR/tools/hilander/hilander"
 if [ ! -x "$CLI" ]; then
-    if [ ! -f examples/hilander_cli.c ]; then
-        echo "demo.sh: this checkout has no CLI yet (examples/hilander_cli.c); the library is built, nothing to run"
-        exit 0
-    fi
     echo "demo.sh: ERROR: $CLI was not built" >&2
     exit 1
 fi

@@ -1,9 +1,9 @@
-/* hl_cluster (SPEC sections 4-5): synthetic separable clusters, the oracle
+/* hl_cluster (docs/ALGORITHM.md, "Decode" to "Linkage merge"): synthetic separable clusters, the oracle
  * ceiling on the Omniglot test split, hierarchy invariants, thread-count
  * independence, stopping rules, cancellation and bad input. */
-#include "internal.h"
-#include "hierarchy.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "cluster/cluster_internal.h"
+#include "knn/knn_internal.h"
 #include "test_helpers.h"
 
 #include <check.h>
@@ -107,31 +107,26 @@ START_TEST(test_separable_blobs)
 }
 END_TEST
 
-static int load_test_split(float **x, int64_t *n, int64_t *d, int64_t **y)
+/* The bundled Omniglot test split; a missing file fails the test. */
+static void load_test_split(float **x, int64_t *n, int64_t *d, int64_t **y)
 {
-    const char *dirs[] = {HL_DATA_DIR "/omniglot", "/work/shared/data/omniglot"};
-    for (int i = 0; i < 2; i++) {
-        char p[1024], q[1024];
-        snprintf(p, sizeof p, "%s/test_features.npy", dirs[i]);
-        snprintf(q, sizeof q, "%s/test_labels.npy", dirs[i]);
-        if (access(p, R_OK) != 0 || access(q, R_OK) != 0)
-            continue;
-        int64_t ny;
-        ck_assert_int_eq(hl_npy_read_f32(p, x, n, d), HL_OK);
-        ck_assert_int_eq(hl_npy_read_labels(q, y, &ny), HL_OK);
-        ck_assert_int_eq(ny, *n);
-        return 1;
-    }
-    return 0;
+    char p[1024], q[1024];
+    snprintf(p, sizeof p, "%s/omniglot/test_features.npy", HL_DATA_DIR);
+    snprintf(q, sizeof q, "%s/omniglot/test_labels.npy", HL_DATA_DIR);
+    ck_assert_msg(access(p, R_OK) == 0 && access(q, R_OK) == 0, "bundled data missing: %s, %s", p, q);
+    int64_t ny;
+    ck_assert_int_eq(hl_npy_read_f32(p, x, n, d), HL_OK);
+    ck_assert_int_eq(hl_npy_read_labels(q, y, &ny), HL_OK);
+    ck_assert_int_eq(ny, *n);
 }
 
 START_TEST(test_oracle_omniglot)
 {
     float *x;
     int64_t n, d, *y;
-    if (!load_test_split(&x, &n, &d, &y))
-        return;
-    /* one level of true links and densities: the SPEC section 8 ceiling (0.89 / 0.90) */
+    load_test_split(&x, &n, &d, &y);
+    /* one level of true links and densities: the level-0 oracle ceiling
+     * (docs/perf-cluster.md: pairwise F 0.896, BCubed F 0.902) */
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
     o.max_levels = 1;
@@ -330,7 +325,7 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
-/* The trainer's tau selection (lib/train.c, tau_curve) replaces one-level
+/* The trainer's tau selection (lib/train/cluster_defaults.c, tau_curve) replaces one-level
  * hl_cluster runs by hli_level_scores + hl_decode on a graph built once:
  * that must give the same partition as hl_cluster for every score it uses. */
 START_TEST(test_one_level_equals_decode)
@@ -491,8 +486,54 @@ static void assert_same_result(const hl_clustering *c, const hl_clustering *e, i
     free(b);
 }
 
+/* Bring your own neighbours: hl_cluster_from_graph with the graph made from
+ * the lists our own search returns (hl_knn_search -> hl_graph_from_neighbors)
+ * gives hl_cluster's result, every level and the merge included. */
+START_TEST(test_from_graph_equals_cluster)
+{
+    const int64_t nc = 8, m = 15, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = th_blobs(nc, m, d, 0.05, 23, &y);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 6;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    o.tau = 0.2f;
+    o.knn_method = HL_KNN_EXACT;
+    hl_knn_options ko;
+    hl_knn_options_init(&ko, sizeof ko);
+    ko.k = o.k;
+    ko.method = HL_KNN_EXACT;
+    int64_t *nb = malloc((size_t)(n * o.k) * sizeof(int64_t));
+    float *sm = malloc((size_t)(n * o.k) * sizeof(float));
+    ck_assert(nb && sm);
+    ck_assert_int_eq(hl_knn_search(x, n, d, &ko, nb, sm), HL_OK);
+    hl_graph *g = NULL;
+    ck_assert_int_eq(hl_graph_from_neighbors(nb, sm, n, o.k, &g), HL_OK);
+    hl_clustering *a = NULL, *b = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &a), HL_OK);
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, g, x, n, d, NULL, &o, &b), HL_OK);
+    ck_assert_int_gt(hl_clustering_num_levels(a), 2); /* levels above 0 and the merge ran */
+    assert_same_result(a, b, n);
+    hl_clustering_free(a);
+    hl_clustering_free(b);
+    /* the graph must have n nodes and be given */
+    b = NULL;
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, g, x, n - 1, d, NULL, &o, &b), HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_last_error(), "nodes"));
+    ck_assert_int_eq(hl_cluster_from_graph(NULL, NULL, x, n, d, NULL, &o, &b), HL_EINVAL);
+    ck_assert_ptr_null(b);
+    hl_graph_free(g);
+    free(nb);
+    free(sm);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* A model's stored level limit is hl_cluster's automatic limit when the
- * model's stored score is used (lib/cluster.c); 0 = one level. */
+ * model's stored score is used (lib/cluster/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
 {
     const int64_t nc = 10, m = 12, d = 8, n = nc * m;
@@ -583,6 +624,7 @@ int main(void)
     tcase_add_test(tc, test_one_level_equals_decode);
     tcase_add_test(tc, test_knn_options_pass_through);
     tcase_add_test(tc, test_model_stored_levels);
+    tcase_add_test(tc, test_from_graph_equals_cluster);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

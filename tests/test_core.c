@@ -1,5 +1,6 @@
 /* Error reporting, version and the small internal utilities. */
-#include "internal.h"
+#include "io/io_internal.h"
+#include "knn/knn_internal.h"
 
 #include <check.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
-/* Decode (SPEC section 4) and hierarchy levels (SPEC section 5) on graphs
+/* Decode and hierarchy levels (docs/ALGORITHM.md, "Decode", "The hierarchy") on graphs
  * built by hand, against hand-computed results and invariants. */
-#include "hierarchy.h"
+#include "cluster/cluster_internal.h"
 
 #include <check.h>
 #include <math.h>

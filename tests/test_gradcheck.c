@@ -1,8 +1,10 @@
 /* Gradient checks: the library's forward pass (float) against a naive
- * double-precision reimplementation of SPEC 2, 2b and 3 written here, and
+ * double-precision reimplementation of the network and its loss
+ * (docs/ALGORITHM.md, "The LANDER network", "Training: mini-batches and
+ * loss") written here, and
  * every parameter tensor's analytic gradient against central finite
  * differences of that double-precision loss. */
-#include "model_internal.h"
+#include "model/model_internal.h"
 
 #include <check.h>
 #include <math.h>
@@ -111,7 +113,7 @@ static const double *P_(const hl_model *m, const double *p, int id) { return p +
 
 static double prelu_d(double x, double a) { return x > 0 ? x : a * x; }
 
-/* Loss of SPEC 3 computed from scratch; also returns p1 per head edge and dhat. */
+/* The training loss (docs/ALGORITHM.md, "Training: mini-batches and loss") computed from scratch; also returns p1 per head edge and dhat. */
 static double ref_loss(const hl_model *m, const double *p, const tgraph *g, int with_c, int focal, double *prob1,
                        double *dhat_out)
 {

@@ -1,7 +1,7 @@
-/* The Hi-LANDER graph (SPEC section 1.3-1.5): edges, affinities, CSR layout,
+/* The Hi-LANDER graph (docs/ALGORITHM.md, "The graph"): edges, affinities, CSR layout,
  * ground-truth density, graphs from caller lists, and bad input. */
-#include "graph_internal.h"
-#include "knn_internal.h"
+#include "graph/graph_internal.h"
+#include "knn/knn_internal.h"
 
 #include <check.h>
 #include <math.h>

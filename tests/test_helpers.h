@@ -4,8 +4,8 @@
 #ifndef HILANDER_TEST_HELPERS_H
 #define HILANDER_TEST_HELPERS_H
 
-#include "internal.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 #include <check.h>
 #include <stdlib.h>

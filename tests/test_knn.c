@@ -1,8 +1,8 @@
-/* kNN search (SPEC 1.2): exact search against a naive double-precision
+/* kNN search (docs/ALGORITHM.md, "kNN search"): exact search against a naive double-precision
  * reference, the approximate IVF against exact (recall), determinism, and bad
  * input. */
-#include "internal.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "knn/knn_internal.h"
 
 #include <check.h>
 #include <math.h>
@@ -447,8 +447,8 @@ static double approx_recall(const float *x, int64_t n, int64_t d, int64_t k, int
 
 static float *load_omniglot(int64_t *n, int64_t *d)
 {
-    const char *dirs[2] = {HL_DATA_DIR "/omniglot", "/work/shared/data/omniglot"};
-    for (int t = 0; t < 2; t++) {
+    const char *dirs[1] = {HL_DATA_DIR "/omniglot"};
+    for (int t = 0; t < 1; t++) {
         char p1[512], p2[512];
         snprintf(p1, sizeof p1, "%s/train_features.npy", dirs[t]);
         snprintf(p2, sizeof p2, "%s/test_features.npy", dirs[t]);
@@ -475,7 +475,7 @@ START_TEST(test_approx_real_features)
 {
     int64_t n, d;
     float *x = load_omniglot(&n, &d);
-    ck_assert_msg(x != NULL, "omniglot features not found");
+    ck_assert_msg(x != NULL, "bundled data missing: %s/omniglot/{train,test}_features.npy", HL_DATA_DIR);
     ck_assert_int_eq(n, 6600 + 6580);
     double r = approx_recall(x, n, d, 10, 64, 0, 0, NULL);
     ck_assert_msg(r >= 0.95, "recall@10 on omniglot = %.4f", r);

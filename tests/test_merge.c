@@ -1,8 +1,8 @@
-/* The linkage merge after the last level (lib/merge.c, hl_cluster_options.merge). */
+/* The linkage merge after the last level (lib/cluster/merge.c, hl_cluster_options.merge). */
 #include "hilander.h"
-#include "internal.h"
-#include "hierarchy.h"
-#include "knn_internal.h"
+#include "common/internal.h"
+#include "cluster/cluster_internal.h"
+#include "knn/knn_internal.h"
 #include "test_helpers.h"
 
 #include <check.h>

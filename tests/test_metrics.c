@@ -1,6 +1,6 @@
-/* Clustering metrics (SPEC section 6): hand-computed cases, identities,
+/* Clustering metrics (docs/ALGORITHM.md, "Metrics"): hand-computed cases, identities,
  * degenerate cases and a naive O(n^2) reference on random labels. */
-#include "internal.h"
+#include "common/internal.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* The LANDER model: configuration checks, parameter layout and init,
  * inference against the training forward pass and a naive density. */
-#include "model_internal.h"
+#include "model/model_internal.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* Training: options, AUC/AP, the multi-level training set, mini-batch
  * subgraphs, reproducibility, learning on separable data, the callback. */
-#include "train_internal.h"
+#include "train/train_internal.h"
 
 #include <check.h>
 #include <math.h>
@@ -515,7 +515,7 @@ static void train_once(const float *x, const int64_t *y, int64_t n, int64_t d, c
 /* The clustering checkpoint metric is measured during training on the
  * weights being trained; with standardised edge features those expect
  * standardised inputs while predict computes raw ones, so the measurement
- * must fold the standardisation (lib/train.c, val_cluster_f).  Property: the
+ * must fold the standardisation (lib/train/cluster_defaults.c, hli_trainer_val_cluster_f).  Property: the
  * best value the progress callback reports equals the best validation F
  * that the tau selection measures on the final, folded model (logged). */
 static double g_logged_top = -1.0;

@@ -1,9 +1,9 @@
-/* Within-class whitening (lib/whiten.c): the fitted map against a
+/* Within-class whitening (lib/model/whiten.c): the fitted map against a
  * hand-computed Cholesky factor and against W A W^T = I for an independently
  * computed scatter, the map's use by hl_cluster and hl_model_transform, and
  * how training stores it. */
-#include "model_internal.h"
-#include "whiten.h"
+#include "model/model_internal.h"
+#include "model/whiten.h"
 #include "test_helpers.h"
 
 #include <check.h>

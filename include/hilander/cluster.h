@@ -1,5 +1,10 @@
 /*
- * libhilander - decoding and hierarchical clustering (SPEC sections 4, 5).
+ * libhilander - decoding and hierarchical clustering: features in, labels out.
+ *
+ * The steps are described in docs/ALGORITHM.md ("Decode", "The hierarchy",
+ * "Linkage merge").  Thread safety: hl_cluster and hl_decode may run
+ * concurrently on any threads, also sharing one model; one hl_clustering
+ * result may be read from several threads at once.
  */
 #ifndef HILANDER_CLUSTER_H
 #define HILANDER_CLUSTER_H
@@ -11,55 +16,60 @@
 
 HL_EXTERN_C_BEGIN
 
-/** Called after every level; return non-zero to stop (HL_ECANCELED). */
+/**
+ * Progress callback of hl_cluster, called on the calling thread after every
+ * level (and after the linkage merge) with the level index, the level's node
+ * count and the edges its decode added.
+ * @return 0 to continue; non-zero to stop (hl_cluster then returns HL_ECANCELED)
+ */
 typedef int (*hl_cluster_progress_fn)(int32_t level, int64_t num_nodes, int64_t edges_added, void *user);
 
-/** Clustering options.  Always call hl_cluster_options_init() first. */
+/** Clustering options.  Fill with hl_cluster_options_init() first, then
+ *  change the fields you need. */
 typedef struct hl_cluster_options {
-    size_t struct_size;
-    int64_t k;              /**< neighbours per level, self included (default 10) */
-    float tau;              /**< edge score threshold in [0,1]; < 0 = the model's stored default,
-                                 or the score's documented default without a model: SIM 0.875,
-                                 SNN 0.45, chosen on Omniglot train (default -1) */
-    int32_t score;          /**< an hl_score; -1 = the model's stored default, SNN without a
-                                 model (default -1) */
-    int32_t max_levels;     /**< level limit; 0 = automatic (the default): 10 for the oracle
-                                 (truth given, SPEC 5); with a model's stored score, the level
-                                 limit stored with it (hl_model_get_cluster_levels: training
-                                 stores 10 when the hierarchy clusters its validation classes
-                                 better); otherwise 1, for a model's score and for the
-                                 unsupervised SIM/SNN, whose upper levels over-merge on the
-                                 Omniglot classes held out from training (docs/QUALITY.md) */
-    int32_t early_stop;     /**< 1: stop when edges_added(prev)/edges_added(this) < k-1 (default 1) */
+    size_t struct_size;     /**< set by hl_cluster_options_init(); always the first member */
+    int64_t k;              /**< neighbours per node, self included, >= 2 and < n (default 10) */
+    float tau;              /**< edge score threshold of the decode, in [0, 1]; < 0 (default -1):
+                                 the model's stored tau when its stored score is used, otherwise the
+                                 score's default: SIM 0.875, SNN 0.45, PROB 0.5, oracle 0.5 */
+    int32_t score;          /**< an hl_score; -1 (default): the model's stored score, or
+                                 HL_SCORE_SNN without a model.  HL_SCORE_PROB needs a model */
+    int32_t max_levels;     /**< level limit, >= 0; 0 (default) = automatic: 10 for the oracle,
+                                 the model's stored limit (hl_model_get_cluster_levels) when its
+                                 stored score is used and the limit is set, otherwise 1 */
+    int32_t early_stop;     /**< 1 (default): stop after a level when
+                                 edges_added(previous) / edges_added(this) < k-1; 0: never */
     int32_t knn_method;     /**< an hl_knn_method (default HL_KNN_AUTO) */
-    int32_t num_threads;    /**< 0 = all available; results never depend on it */
-    hl_cluster_progress_fn progress;
-    void *progress_user;
+    int32_t num_threads;    /**< 0 (default) = all available; results never depend on it */
+    hl_cluster_progress_fn progress; /**< called after every level, may be NULL (default) */
+    void *progress_user;    /**< passed to @p progress */
     /* The kNN search of every level (see hl_knn_options). */
-    int64_t knn_auto_threshold; /**< knn_method AUTO: exact search for levels of at most this many
+    int64_t knn_auto_threshold; /**< >= 0; knn_method AUTO: exact search for levels of at most this many
                                      nodes, approximate (IVF) above (default 50000) */
-    int64_t knn_nlist;          /**< IVF cells; 0 = automatic (default).  A level with fewer nodes
+    int64_t knn_nlist;          /**< >= 0; IVF cells, 0 = automatic (default).  A level with fewer nodes
                                      than knn_nlist uses the automatic count */
-    int64_t knn_nprobe;         /**< IVF cells scanned per query; 0 = calibrated to
+    int64_t knn_nprobe;         /**< >= 0; IVF cells scanned per query, 0 = calibrated to
                                      knn_target_recall (default) */
-    double knn_target_recall;   /**< recall@k the calibration aims at, in (0, 1] (default 0.97) */
-    /* Linkage merge after the last level (docs/QUALITY.md, "Linkage merge"):
-     * clusters A and B are joined when the level-0 edge scores between them,
-     * both directions summed, divided by sqrt(|A| |B|), exceed merge.  It
-     * mends classes the one-parent decode split into several trees.  When it
-     * runs it is recorded as one more level: its nodes are the clusters
-     * before it, its edges the candidate pairs, its edges added the joins. */
-    float merge;                /**< > 0: the threshold; 0: off; < 0 (default -1): the model's stored
-                                     threshold for its stored score (hl_model_get_cluster_merge:
-                                     training chooses it on its labelled points); otherwise 1.2
-                                     for score SNN (chosen on Omniglot train) and off for the
-                                     other scores and the oracle */
+    double knn_target_recall;   /**< recall@k the IVF calibration aims at, in (0, 1] (default 0.97) */
+    /** Linkage merge after the last level (docs/ALGORITHM.md, "Linkage merge"):
+     *  clusters A and B are joined when the shared-neighbour scores of the
+     *  level-0 edges between them, both directions summed, divided by
+     *  sqrt(|A| |B|), exceed this threshold.  When it runs it is recorded as
+     *  one more level.  Finite; > 0: the threshold; 0: off; < 0 (default -1):
+     *  the model's stored threshold (hl_model_get_cluster_merge) when its
+     *  stored score is used, otherwise 1.2 for HL_SCORE_SNN and off for the
+     *  other scores and the oracle. */
+    float merge;
+    /* Appended in 0.2.0 (the 0.1.0 layout ends above). */
+    uint64_t knn_seed;          /**< seed of the IVF k-means and calibration (default 0); exact search
+                                     ignores it */
 } hl_cluster_options;
 
 /**
  * Fill the caller's first @p struct_size bytes of @p opts with the defaults
  * and set opts->struct_size = struct_size.  Pass sizeof of your own struct:
- * `hl_cluster_options_init(&opts, sizeof opts)`.  The library never writes past it.
+ * `hl_cluster_options_init(&opts, sizeof opts)`.  The library never writes past it
+ * (docs/API.md, "Versioning rule for options and result structs").
  * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
  *         library knows (from the first release's up to its own)
  */
@@ -69,19 +79,44 @@ HL_API hl_status hl_cluster_options_init(hl_cluster_options *opts, size_t struct
 typedef struct hl_clustering hl_clustering;
 
 /**
- * Cluster n feature vectors.
- * @param model  a trained model, or NULL for the unsupervised decode (score SIM or SNN)
+ * Cluster n feature vectors hierarchically.  The rows are L2-normalised (and
+ * mapped by the model's feature map, if any) into the library's own copy;
+ * @p x is not modified.
+ * @param model  a trained model (read only), or NULL for the model-free decode
+ *               (score SIM or SNN)
+ * @param x      n*d row-major features, finite, no zero row; d must equal the
+ *               model's feature_dim
  * @param truth  NULL normally; n ground-truth labels for an oracle run that
- *               decodes with the true links (score 1 if same label, else 0) and
- *               ground-truth densities (diagnostics: the ceiling of the method);
- *               the model and score are then ignored and tau defaults to 0.5
- * @param out    receives the result; release with hl_clustering_free()
- * @return HL_OK; HL_EINVAL (dimension mismatch with the model, tau outside [0,1],
- *         merge NaN or infinite, k >= n, NaN/zero rows, score PROB without a model);
- *         HL_ENOMEM; HL_ECANCELED
+ *               decodes with the true links (1 if same label, else 0) and the
+ *               ground-truth densities (a diagnostic); the model and score are
+ *               then ignored and tau defaults to 0.5
+ * @param opts   options set up by hl_cluster_options_init(), or NULL for the defaults
+ * @param out    receives the result on success; release with hl_clustering_free()
+ * @return HL_OK; HL_EINVAL (NULL x or out, n < 1, d < 1, k < 2 or k >= n,
+ *         dimension mismatch with the model, tau NaN or above 1, unknown score
+ *         or knn_method, merge NaN or infinite, negative max_levels or kNN
+ *         sizes, knn_target_recall outside (0, 1], a non-finite or zero row,
+ *         score PROB without a model, a bad struct_size); HL_ERANGE (sizes
+ *         overflow); HL_ENOMEM; HL_ECANCELED (the progress callback stopped it;
+ *         no result is returned)
  */
 HL_API hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d,
                             const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out);
+
+/**
+ * hl_cluster with the caller's own level-0 neighbours: level 0 uses @p graph
+ * (for instance built by hl_graph_from_neighbors() from the lists of another
+ * index) instead of the library's kNN search; the levels above search as
+ * hl_cluster does, with opts->k.  With the graph hl_graph_build() would make
+ * from the same rows and k, the result is the same as hl_cluster's.
+ * @param graph  n nodes, read only, not retained (may be freed after the call)
+ * Other parameters as hl_cluster().
+ * @return as hl_cluster(); also HL_EINVAL when @p graph is NULL or does not
+ *         have n nodes.  Since 0.2.0.
+ */
+HL_API hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, const float *x, int64_t n,
+                                       int64_t d, const int64_t *truth, const hl_cluster_options *opts,
+                                       hl_clustering **out);
 
 /** Release a clustering result. NULL is a no-op. */
 HL_API void hl_clustering_free(hl_clustering *clustering);
@@ -96,28 +131,32 @@ HL_API int64_t hl_clustering_num_points(const hl_clustering *clustering);
  * Labels of all n original points after @p level (0-based; -1 = final).
  * Labels are 0..C-1, numbered in order of first appearance.
  * @param labels caller array of n int64
- * @return HL_OK or HL_EINVAL
+ * @return HL_OK; HL_EINVAL (NULL argument, level outside [-1, num_levels))
  */
 HL_API hl_status hl_clustering_labels(const hl_clustering *clustering, int32_t level, int64_t *labels);
 
 /**
  * Per-level statistics: nodes in the level's graph, its edges, edges the
- * decode added, clusters after the level.  Any output may be NULL.
- * @return HL_OK or HL_EINVAL
+ * decode added, clusters after the level.  For the linkage-merge level: the
+ * clusters before it, the candidate pairs, the joins, the clusters after it.
+ * Any output may be NULL.
+ * @param level 0-based level, -1 = the last
+ * @return HL_OK; HL_EINVAL (NULL clustering, level out of range)
  */
 HL_API hl_status hl_clustering_level_stats(const hl_clustering *clustering, int32_t level,
                                            int64_t *num_nodes, int64_t *num_edges,
                                            int64_t *edges_added, int64_t *num_clusters);
 
 /**
- * One decode (SPEC section 4) on a graph: keep edge j -> i iff
- * density[j] > density[i] and score[e] > tau; each node keeps its best kept
- * in-edge as parent.
- * @param score    one value per graph edge
- * @param density  one value per node
+ * One decode on a graph (docs/ALGORITHM.md, "Decode"): edge j -> i is kept iff
+ * density[j] > density[i] and score[e] > tau; each node takes the kept in-edge
+ * with the largest score as its parent (ties: smaller source index).
+ * @param score    one value per graph edge, in the graph's edge order, not NaN
+ * @param density  one value per node, not NaN
+ * @param tau      threshold, not NaN
  * @param parent   caller array of n: the parent of each node, -1 for peaks (may be NULL)
  * @param labels   caller array of n: the peak of each node's tree (may be NULL)
- * @return HL_OK or HL_EINVAL
+ * @return HL_OK; HL_EINVAL (NULL graph, score or density, NaN value); HL_ENOMEM
  */
 HL_API hl_status hl_decode(const hl_graph *graph, const float *score, const float *density, float tau,
                            int64_t *parent, int64_t *labels);

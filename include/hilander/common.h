@@ -38,6 +38,7 @@ HL_EXTERN_C_BEGIN
  * (arrays returned by the I/O functions, for example).  NULL is a no-op.
  * Use this instead of free() so that callers built against another C runtime
  * (FFI, Windows) release memory with the allocator that made it.
+ * Thread-safe.
  */
 HL_API void hl_free(void *ptr);
 

@@ -1,5 +1,6 @@
 /*
- * libhilander - kNN search and the Hi-LANDER graph (SPEC section 1).
+ * libhilander - cosine kNN search and the Hi-LANDER graph
+ * (docs/ALGORITHM.md, "kNN search" and "The graph").
  *
  * Features are L2-normalised inside the library; a zero or non-finite vector
  * is HL_EINVAL naming the row.  Neighbour lists include the node itself first
@@ -10,6 +11,10 @@
  * self edge and without negative similarities, stored CSR by destination:
  * the in-edges of node i are positions offsets[i] .. offsets[i+1]-1 of the
  * src/sim/aff arrays, in the order of i's neighbour list.
+ *
+ * Thread safety: every function may run concurrently on any threads; a graph
+ * is read only after it is built, so one graph may be read (hl_graph_csr,
+ * hl_model_predict, hl_decode) from several threads at once.
  */
 #ifndef HILANDER_GRAPH_H
 #define HILANDER_GRAPH_H
@@ -30,22 +35,23 @@ typedef enum hl_knn_method {
 
 /** Options for kNN search.  Always call hl_knn_options_init() first. */
 typedef struct hl_knn_options {
-    size_t struct_size;       /**< set by hl_knn_options_init() */
-    int64_t k;                /**< neighbours per node, self included (default 10) */
+    size_t struct_size;       /**< set by hl_knn_options_init(); always the first member */
+    int64_t k;                /**< neighbours per node, self included, in [1, n] (default 10) */
     int32_t method;           /**< an hl_knn_method (default HL_KNN_AUTO) */
     int32_t num_threads;      /**< 0 = all available; results never depend on it */
-    int64_t auto_threshold;   /**< AUTO uses exact search for n <= this (default 50000) */
-    int64_t block_rows;       /**< rows per sgemm block in exact search (0 = automatic) */
-    int64_t nlist;            /**< APPROX: number of k-means cells (0 = about 4*sqrt(n)) */
-    int64_t nprobe;           /**< APPROX: cells scanned per query (0 = from target_recall) */
+    int64_t auto_threshold;   /**< >= 0; AUTO uses exact search for n <= this (default 50000) */
+    int64_t block_rows;       /**< >= 0; rows per sgemm block in exact search (0 = automatic, the default) */
+    int64_t nlist;            /**< APPROX: number of k-means cells, in [0, n] (0 = about 4*sqrt(n), the default) */
+    int64_t nprobe;           /**< APPROX: cells scanned per query, >= 0 (0 = calibrated from target_recall, the default) */
     double target_recall;     /**< APPROX: recall@k aimed at when nprobe == 0 (default 0.97) */
-    uint64_t seed;            /**< APPROX: seed of the k-means initialisation */
+    uint64_t seed;            /**< APPROX: seed of the k-means sample, initialisation and calibration (default 0) */
 } hl_knn_options;
 
 /**
  * Fill the caller's first @p struct_size bytes of @p opts with the defaults
  * and set opts->struct_size = struct_size.  Pass sizeof of your own struct:
- * `hl_knn_options_init(&opts, sizeof opts)`.  The library never writes past it.
+ * `hl_knn_options_init(&opts, sizeof opts)`.  The library never writes past it
+ * (docs/API.md, "Versioning rule for options and result structs").
  * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
  *         library knows (from the first release's up to its own)
  */
@@ -59,17 +65,21 @@ HL_API hl_status hl_knn_options_init(hl_knn_options *opts, size_t struct_size);
  * output is bit-identical for any num_threads and block_rows (and, for
  * HL_KNN_APPROX, for a given seed).  Every list is full (no -1 entries).
  * @param x     n*d row-major features (not modified; normalised internally)
+ * @param opts  options set up by hl_knn_options_init(), or NULL for the defaults
  * @param nbrs  caller array of n*k ids (row i: neighbours of i, self first)
  * @param sims  caller array of n*k similarities, same layout (may be NULL)
- * @return HL_OK; HL_EINVAL for n<1, d<1, k<1, k>n, NaN/Inf or zero rows; HL_ERANGE on overflow; HL_ENOMEM
+ * @return HL_OK; HL_EINVAL (NULL x or nbrs, n < 1, d < 1, k outside [1, n],
+ *         an option out of range, a bad struct_size, a NaN/Inf or zero row);
+ *         HL_ERANGE (sizes overflow); HL_ENOMEM
  */
 HL_API hl_status hl_knn_search(const float *x, int64_t n, int64_t d, const hl_knn_options *opts,
                                int64_t *nbrs, float *sims);
 
 /**
- * Build the Hi-LANDER graph of @p x (kNN search + SPEC section 1).
- * @param out receives a new graph; release with hl_graph_free()
- * @return as hl_knn_search()
+ * Build the Hi-LANDER graph of @p x: kNN search with @p opts, then the graph
+ * of the neighbour lists (docs/ALGORITHM.md, "The graph").
+ * @param out receives a new graph on success; release with hl_graph_free()
+ * @return as hl_knn_search(); HL_EINVAL also for a NULL @p out
  */
 HL_API hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_knn_options *opts,
                                 hl_graph **out);
@@ -82,8 +92,11 @@ HL_API hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_k
  * similarity is ignored).  The graph stores the lists as "i first (similarity
  * 1), then the other entries in the caller's order"; a row that does not
  * contain i keeps only its first k-1 other entries.
- * @return HL_OK; HL_EINVAL for ids outside [-1, n), an id twice in one row,
- *         k outside [1, n] or non-finite similarities; HL_ERANGE; HL_ENOMEM
+ * @param nbrs n*k ids, row-major; @param sims n*k similarities, same layout
+ * @param out  receives a new graph on success; release with hl_graph_free()
+ * @return HL_OK; HL_EINVAL (NULL argument, ids outside [-1, n), an id twice
+ *         in one row, k outside [1, n], non-finite similarities); HL_ERANGE
+ *         (sizes overflow); HL_ENOMEM
  */
 HL_API hl_status hl_graph_from_neighbors(const int64_t *nbrs, const float *sims, int64_t n, int64_t k,
                                          hl_graph **out);
@@ -105,16 +118,17 @@ HL_API int64_t hl_graph_k(const hl_graph *graph);
  * @param src     source node j of every edge j -> i
  * @param sim     cosine similarity of every edge
  * @param aff     sim / (sum of sims into i) of every edge (0 if that sum is 0)
- * @return HL_OK or HL_EINVAL
+ * @return HL_OK; HL_EINVAL (NULL graph)
  */
 HL_API hl_status hl_graph_csr(const hl_graph *graph, const int64_t **offsets, const int64_t **src,
                               const float **sim, const float **aff);
 
 /**
- * Ground-truth density of SPEC section 1.5:
- * d_i = 1/(k-1) * sum over in-edges of sim_ij * (+1 if labels equal else -1).
+ * Ground-truth density (docs/ALGORITHM.md, "The graph"):
+ * d_i = 1/(k-1) * sum over in-edges of sim_ij * (+1 if labels equal else -1);
+ * 0 for k = 1.
  * @param labels n labels; @param density caller array of n floats
- * @return HL_OK or HL_EINVAL
+ * @return HL_OK; HL_EINVAL (NULL argument)
  */
 HL_API hl_status hl_graph_density(const hl_graph *graph, const int64_t *labels, float *density);
 

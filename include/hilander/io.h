@@ -11,7 +11,11 @@
  * Arrays returned by these functions are allocated by the library and must be
  * released with hl_free().  Writers are atomic: they write a temporary file in
  * the destination directory and rename it over the target, so a failure never
- * leaves a half-written file behind.
+ * leaves a half-written file behind.  On failure, readers set their output
+ * pointer to NULL and their counts to 0.
+ *
+ * Thread safety: every function may run concurrently on any threads (on
+ * different files; two writers of the same path race like any two renames).
  */
 #ifndef HILANDER_IO_H
 #define HILANDER_IO_H

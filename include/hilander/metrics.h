@@ -1,6 +1,7 @@
 /*
- * libhilander - clustering quality metrics (SPEC section 6).
+ * libhilander - clustering quality metrics (docs/ALGORITHM.md, "Metrics").
  * All run in O(n log n) time and O(n) memory; labels may be any int64 values.
+ * Thread safety: every function may run concurrently on any threads.
  */
 #ifndef HILANDER_METRICS_H
 #define HILANDER_METRICS_H
@@ -12,7 +13,7 @@ HL_EXTERN_C_BEGIN
 
 /** Scores of a predicted partition against the ground truth. */
 typedef struct hl_metrics {
-    size_t struct_size;           /**< set by hl_metrics_init() */
+    size_t struct_size;           /**< set by hl_metrics_init(); always the first member */
     double pairwise_precision;
     double pairwise_recall;
     double pairwise_f;
@@ -26,8 +27,10 @@ typedef struct hl_metrics {
 
 /**
  * Zero the caller's first @p struct_size bytes of @p m and set
- * m->struct_size = struct_size: `hl_metrics_init(&m, sizeof m)`.
- * @return HL_OK; HL_EINVAL for NULL or a size this library does not know
+ * m->struct_size = struct_size: `hl_metrics_init(&m, sizeof m)`.  The library
+ * never writes past it (docs/API.md, "Versioning rule for options and result structs").
+ * @return HL_OK; HL_EINVAL for NULL or a size outside the layouts this
+ *         library knows (from the first release's up to its own)
  */
 HL_API hl_status hl_metrics_init(hl_metrics *m, size_t struct_size);
 

@@ -1,5 +1,5 @@
 /*
- * libhilander - version information.
+ * libhilander - version information.  The functions are thread-safe.
  */
 #ifndef HILANDER_VERSION_H
 #define HILANDER_VERSION_H
@@ -7,7 +7,7 @@
 #include "common.h"
 
 #define HL_VERSION_MAJOR 0
-#define HL_VERSION_MINOR 1
+#define HL_VERSION_MINOR 2
 #define HL_VERSION_PATCH 0
 /* MAJOR*10000 + MINOR*100 + PATCH, comparable with '<' like ZSTD_VERSION_NUMBER */
 #define HL_VERSION_NUMBER (HL_VERSION_MAJOR * 10000 + HL_VERSION_MINOR * 100 + HL_VERSION_PATCH)

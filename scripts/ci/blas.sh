@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI step: build libhilander against libblas.so.3 (-DHL_BLAS=blas) and run the
 # test suite on the *reference* BLAS, so that nothing depends on OpenBLAS-only
-# symbols (they are weak references, see lib/threads.c) or OpenBLAS behaviour.
+# symbols (they are weak references, see lib/common/blas.c) or OpenBLAS behaviour.
 #
 #   bash scripts/ci/blas.sh [BUILD_PREFIX]    # build dirs BUILD_PREFIX-blas, BUILD_PREFIX-blis
 #                                             # (default build-blas, build-blis)

@@ -1,0 +1,285 @@
+/* hl_cluster: the hierarchy of docs/ALGORITHM.md, level by level.
+ *
+ * Per level: kNN graph of the level's node features, an edge score and a node
+ * density (level_scores.c), a decode, and the next level with one node per
+ * cluster.  The chosen edges of every level join original points, so the
+ * labels after a level are the connected components of all the edges chosen
+ * so far; hli_level_next's node_of_point is exactly that component map.  An
+ * optional linkage merge (merge.c) follows the last level. */
+#include "cluster/cluster_internal.h"
+#include "knn/knn_internal.h"
+#include "model/model_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What every level of one hl_cluster call shares. */
+typedef struct cluster_run {
+    const hl_model *model;
+    const hl_cluster_options *opts;
+    hli_cluster_plan plan;
+    const float *x0;  /* n*d: the normalised (and mapped) features of the points */
+    hl_knn_options ko;
+    hl_clustering *c;
+    const hl_graph *given0; /* the caller's level-0 graph (hl_cluster_from_graph), or NULL */
+    hl_graph *g0;     /* level 0 graph and linkage scores, kept for the merge */
+    float *sc0;
+} cluster_run;
+
+/* Level 0 as hli_level_init would make it, but borrowing the features @p x0
+ * for both x and c instead of two n*d copies (level_unborrow undoes it before
+ * the level is freed). */
+static hl_status level0_borrow(hli_level *lv, const float *x0, int64_t n, int64_t d, const int64_t *truth)
+{
+    lv->x = lv->c = (float *)x0;
+    lv->n = lv->n_points = n;
+    lv->d = d;
+    lv->node_of_point = hli_alloc((size_t)n, sizeof(int64_t));
+    if (truth != NULL)
+        lv->label = hli_alloc((size_t)n, sizeof(int64_t));
+    if (lv->node_of_point == NULL || (truth != NULL && lv->label == NULL))
+        return hl_last_error_status();
+    for (int64_t i = 0; i < n; i++)
+        lv->node_of_point[i] = i;
+    if (truth != NULL)
+        memcpy(lv->label, truth, (size_t)n * sizeof(int64_t));
+    return HL_OK;
+}
+
+static void level_unborrow_free(hli_level *lv, const float *x0)
+{
+    if (lv->x == x0)
+        lv->x = lv->c = NULL;
+    hli_level_free(lv);
+}
+
+/* Keep level 0's graph and its linkage scores for the merge (takes @p g,
+ * unless it is the caller's, and @p sc over: both are freed or kept). */
+static hl_status keep_level0(cluster_run *r, hl_graph *g, float *sc)
+{
+    const int snn = r->plan.score == HL_SCORE_SNN && !r->plan.oracle;
+    r->g0 = g;
+    r->sc0 = hli_merge_scores(g, snn ? sc : NULL, hli_threads(r->opts->num_threads));
+    if (r->sc0 != sc)
+        free(sc);
+    return r->sc0 != NULL ? HL_OK : hl_last_error_status();
+}
+
+/* One level: graph of @p lv, scores, decode, the next level into @p next
+ * (recorded in the result), and *added = the edges the decode chose. */
+static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *lv, hli_level *next, int64_t *added)
+{
+    const double t0 = hli_now_seconds();
+    hl_graph *g = NULL;
+    float *sc = NULL, *dens = NULL;
+    int64_t *parent = NULL, *peak = NULL;
+    hl_status st = HL_OK;
+    const int given = level == 0 && r->given0 != NULL; /* the caller's graph: borrowed, never freed */
+    if (given) {
+        g = (hl_graph *)r->given0;
+    } else {
+        /* lv->x is already normalised (level 0: x0; above: peaks' rows of x0). */
+        r->ko.nlist = r->opts->knn_nlist <= lv->n ? r->opts->knn_nlist : 0;
+        if ((st = hli_graph_build_normalized(lv->x, lv->n, lv->d, &r->ko, &g)) != HL_OK)
+            return st;
+    }
+    const double t1 = hli_now_seconds();
+    size_t ne = (size_t)(g->num_edges > 0 ? g->num_edges : 1);
+    sc = hli_alloc(ne, sizeof(float));
+    dens = hli_alloc((size_t)lv->n, sizeof(float));
+    peak = hli_alloc((size_t)lv->n, sizeof(int64_t));
+    parent = hli_alloc((size_t)lv->n, sizeof(int64_t));
+    if (sc == NULL || dens == NULL || peak == NULL || parent == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    st = hli_level_scores(r->model, lv, g, r->plan.score, r->plan.oracle, r->opts->num_threads, sc, dens);
+    if (st != HL_OK)
+        goto done;
+    const double t2 = hli_now_seconds();
+    if ((st = hl_decode(g, sc, dens, r->plan.tau, parent, peak)) != HL_OK)
+        goto done;
+    *added = 0;
+    for (int64_t i = 0; i < lv->n; i++)
+        *added += parent[i] >= 0;
+    const double t3 = hli_now_seconds();
+    if ((st = hli_level_next(lv, peak, r->x0, next)) != HL_OK)
+        goto done;
+    const int64_t stats[4] = {lv->n, g->num_edges, *added, next->n};
+    if ((st = hli_clustering_record(r->c, next->node_of_point, next->n, stats)) != HL_OK)
+        goto done;
+    hli_log(HL_LOG_INFO,
+            "cluster: level %d: %lld nodes, %lld edges, %lld added, %lld clusters; seconds: knn %.3f, "
+            "scores %.3f, decode %.3f, next level %.3f",
+            (int)level, (long long)lv->n, (long long)g->num_edges, (long long)*added, (long long)next->n, t1 - t0,
+            t2 - t1, t3 - t2, hli_now_seconds() - t3);
+    if (level == 0 && r->plan.merge > 0.0f) {
+        st = keep_level0(r, g, sc);
+        g = given ? g : NULL; /* kept as r->g0; cluster_run_all frees it unless it is the caller's */
+        sc = NULL;
+    }
+done:
+    if (!given)
+        hl_graph_free(g);
+    free(sc);
+    free(dens);
+    free(peak);
+    free(parent);
+    return st;
+}
+
+/* The linkage merge (merge.c) after the last level: @p top is the level
+ * the hierarchy ended with (its node_of_point maps points to clusters), g0 and
+ * sc0 the level-0 graph and scores.  Recorded as one more level. */
+static hl_status linkage_merge(hl_clustering *c, const hl_graph *g0, const float *sc0, const hli_level *top,
+                               float merge, const hl_cluster_options *opts)
+{
+    double t0 = hli_now_seconds();
+    hli_link *links = NULL;
+    int64_t nl = 0;
+    hl_status st = hli_cluster_links(g0, sc0, top->node_of_point, top->n, &links, &nl);
+    if (st != HL_OK)
+        return st;
+    int64_t *root = hli_alloc((size_t)top->n, sizeof(int64_t));
+    int64_t *merged = hli_alloc((size_t)c->n, sizeof(int64_t));
+    if (root == NULL || merged == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    hli_merge m;
+    hli_merge_init(&m, root, top->n);
+    hli_merge_until(&m, links, nl, (double)merge);
+    hli_merge_apply(&m, top->node_of_point, c->n, merged);
+    const int64_t stats[4] = {top->n, nl, m.unions, top->n - m.unions};
+    if ((st = hli_clustering_record(c, merged, top->n, stats)) != HL_OK)
+        goto done;
+    hli_log(HL_LOG_INFO, "cluster: linkage merge at %g: %lld clusters, %lld candidate pairs, %lld joined, %lld "
+            "clusters; seconds %.3f", (double)merge, (long long)top->n, (long long)nl, (long long)m.unions,
+            (long long)stats[3], hli_now_seconds() - t0);
+    if (opts->progress && opts->progress(c->num_levels - 1, top->n, m.unions, opts->progress_user) != 0)
+        st = hli_error(HL_ECANCELED, "cluster: cancelled by the progress callback after the linkage merge");
+done:
+    free(links);
+    free(root);
+    free(merged);
+    return st;
+}
+
+/* The levels of the hierarchy, from level 0 in *lv (consumed) until the level
+ * limit, a level that adds no edge, early stop, or too few nodes. */
+static hl_status cluster_levels(cluster_run *r, hli_level *lv)
+{
+    const hl_cluster_options *opts = r->opts;
+    hli_level next;
+    memset(&next, 0, sizeof next);
+    int64_t prev_added = -1;
+    for (int32_t level = 0; level < r->plan.max_levels; level++) {
+        if (lv->n <= opts->k)
+            break; /* too few nodes for a k-NN graph */
+        int64_t added = 0;
+        const int64_t nodes = lv->n;
+        hl_status st = cluster_level(r, level, lv, &next, &added);
+        if (st != HL_OK) {
+            hli_level_free(&next);
+            return st;
+        }
+        level_unborrow_free(lv, r->x0);
+        *lv = next;
+        memset(&next, 0, sizeof next);
+        if (opts->progress && opts->progress(level, nodes, added, opts->progress_user) != 0)
+            return hli_error(HL_ECANCELED, "cluster: cancelled by the progress callback after level %d", (int)level);
+        if (added == 0)
+            break;
+        if (opts->early_stop && prev_added >= 0 && (double)prev_added / (double)added < (double)(opts->k - 1))
+            break;
+        prev_added = added;
+    }
+    if (r->c->num_levels == 0) /* unreachable: k < n guarantees level 0 runs */
+        return hli_error(HL_EINTERNAL, "cluster: no level was run");
+    return HL_OK;
+}
+
+/* hl_cluster and hl_cluster_from_graph (@p given0: the caller's level-0 graph or NULL). */
+static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, const float *x, int64_t n, int64_t d,
+                                 const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out)
+{
+    if (out == NULL)
+        return hli_error(HL_EINVAL, "cluster: out is NULL");
+    *out = NULL;
+    if (x == NULL)
+        return hli_error(HL_EINVAL, "cluster: features x are NULL");
+    hl_cluster_options full;
+    cluster_run r;
+    memset(&r, 0, sizeof r);
+    r.given0 = given0;
+    hl_status st = hli_cluster_options_read(opts, &full);
+    if (st == HL_OK)
+        st = hli_cluster_options_check(&full, n, d);
+    if (st == HL_OK)
+        st = hli_cluster_plan_resolve(model, truth != NULL, &full, d, &r.plan);
+    if (st != HL_OK)
+        return st;
+    r.model = model;
+    r.opts = &full;
+    hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g, merge = %g%s", (long long)n,
+            (long long)d, (long long)full.k, r.plan.oracle ? "oracle" : hli_score_name(r.plan.score),
+            (double)r.plan.tau, (double)r.plan.merge, r.plan.oracle ? " (true links and densities)" : "");
+
+    /* the features as the model sees them (its feature map); the oracle ignores the model */
+    float *x0 = hli_model_input(r.plan.oracle ? NULL : model, x, n, d, &st);
+    if (x0 == NULL)
+        return st;
+    if (!r.plan.oracle && model != NULL && model->whiten != NULL)
+        hli_log(HL_LOG_INFO, "cluster: features mapped by the model's whitening");
+    r.x0 = x0;
+    hl_knn_options_init(&r.ko, sizeof r.ko);
+    r.ko.k = full.k;
+    r.ko.method = full.knn_method;
+    r.ko.num_threads = full.num_threads;
+    r.ko.auto_threshold = full.knn_auto_threshold;
+    r.ko.nprobe = full.knn_nprobe;
+    r.ko.target_recall = full.knn_target_recall;
+    r.ko.seed = full.knn_seed;
+
+    hli_level lv;
+    memset(&lv, 0, sizeof lv);
+    if ((st = hli_clustering_create(n, &r.c)) != HL_OK)
+        goto done;
+    if ((st = level0_borrow(&lv, x0, n, d, truth)) != HL_OK)
+        goto done;
+    if ((st = cluster_levels(&r, &lv)) != HL_OK)
+        goto done;
+    if (r.g0 != NULL)
+        st = linkage_merge(r.c, r.g0, r.sc0, &lv, r.plan.merge, &full);
+done:
+    if (r.g0 != given0)
+        hl_graph_free(r.g0);
+    free(r.sc0);
+    level_unborrow_free(&lv, x0);
+    free(x0);
+    if (st != HL_OK) {
+        hl_clustering_free(r.c);
+        return st;
+    }
+    *out = r.c;
+    return HL_OK;
+}
+
+hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
+                     const hl_cluster_options *opts, hl_clustering **out)
+{
+    return cluster_run_all(model, NULL, x, n, d, truth, opts, out);
+}
+
+hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, const float *x, int64_t n, int64_t d,
+                                const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (graph == NULL)
+        return hli_error(HL_EINVAL, "cluster: graph is NULL");
+    if (graph->n != n)
+        return hli_error(HL_EINVAL, "cluster: the graph has %lld nodes but n = %lld", (long long)graph->n,
+                         (long long)n);
+    return cluster_run_all(model, graph, x, n, d, truth, opts, out);
+}
