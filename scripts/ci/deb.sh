@@ -44,6 +44,12 @@ if [ "${SKIP_DEPS:-0}" != 1 ]; then
         libc6-dev pkgconf check man-db git
 fi
 
+# ---- the package version is the project's ---------------------------------------
+PROJ_VERSION=$(sed -n 's/^project(hilander VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+DEB_VERSION=$(dpkg-parsechangelog -S Version)
+[ "${DEB_VERSION%%-*}" = "$PROJ_VERSION" ] || {
+    echo "deb.sh: ERROR: debian/changelog has $DEB_VERSION, CMakeLists.txt $PROJ_VERSION" >&2; exit 1; }
+
 # ---- a copy of the tree ---------------------------------------------------------
 SRC="$TMP/libhilander"
 mkdir -p "$SRC"
