@@ -97,7 +97,8 @@ if [ "${KEEP:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get purge -y -q "${PKGS[@]}"
     INSTALLED=0
     for p in "${PKGS[@]}"; do
-        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        if [[ "$status" == *"ok installed"* ]]; then
             echo "deb.sh: ERROR: $p is still installed" >&2
             exit 1
         fi
