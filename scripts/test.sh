@@ -4,11 +4,14 @@
 #   a. gcc Release build + ctest
 #   b. clang build with -Werror (+ ctest)
 #   c. ASan+UBSan build + ctest
-#   d. exported symbols (only hl_*, version node HILANDER_0) and SONAME
-#   e. cppcheck over lib/
+#   d. exported symbols (only hl_*, under version nodes HILANDER_0.x), SONAME,
+#      and the ABI against the stored baselines (scripts/ci/abi.sh, abidiff)
+#   e. cppcheck over lib/, tools/ and examples/; documentation checks
 #   f. install into a temporary prefix; build and run a consumer with
-#      pkg-config and with find_package(hilander)
+#      pkg-config and with find_package(hilander); run the installed program
+#      with a clean environment (scripts/ci/install.sh)
 #   g. ctypes FFI test with Debian's /usr/bin/python3
+#   h. the Python package (python/): pip install into a venv, pytest, example
 # Stops at the first failure with a message naming the step; prints a summary.
 #
 # Environment: JOBS (default 2), BUILD_PREFIX (default "build": uses build,
@@ -60,7 +63,7 @@ die() { echo "test.sh: ERROR: $*" >&2; exit 1; }
 step "0-deps"
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
     bash scripts/install_deps.sh cmake make gcc libc6-dev binutils clang libomp-dev libopenblas-dev check \
-        pkg-config python3 cppcheck
+        pkg-config python3 cppcheck groff-base man-db abigail-tools
 fi
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing"
 for tool in gcc clang cmake cppcheck; do
@@ -113,43 +116,39 @@ step "d-symbols"
 LIB="$B_GCC/libhilander.so"
 [ -e "$LIB" ] || die "$LIB not found"
 # nm prints "addr type name[@@version]"; the version node itself is an absolute symbol.
-bad=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sed 's/@.*//' | grep -v -E '^(hl_[A-Za-z0-9_]+|HILANDER_0)$' || true)
+bad=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sed 's/@.*//' | grep -v -E '^(hl_[A-Za-z0-9_]+|HILANDER_0\.[0-9]+)$' || true)
 [ -z "$bad" ] || die "symbols exported outside the hl_ namespace: $(echo $bad)"
 nexp=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | grep -c '^hl_' || true)
 [ "$nexp" -gt 0 ] || die "no hl_ symbols exported"
-nm -D --defined-only "$LIB" | grep -q '@@HILANDER_0' || die "symbols are not under the version node HILANDER_0"
+unversioned=$(nm -D --defined-only "$LIB" | awk '$NF ~ /^hl_/ && $NF !~ /@@HILANDER_0\.[0-9]+$/ {print $NF}')
+[ -z "$unversioned" ] || die "symbols outside a HILANDER_0.x version node: $(echo $unversioned)"
 soname=$(objdump -p "$LIB" | awk '$1 == "SONAME" {print $2}')
 [ "$soname" = "libhilander.so.0" ] || die "SONAME is '$soname', expected libhilander.so.0"
-echo "exported: $nexp hl_ functions under HILANDER_0; SONAME $soname"
+echo "exported: $nexp hl_ functions under HILANDER_0.x nodes; SONAME $soname"
+bash scripts/ci/abi.sh "$BUILD_PREFIX-abi"
 pass
 
 # ---- e. cppcheck ----------------------------------------------------------------
 step "e-cppcheck"
 cppcheck --version
 cppcheck -q -j "$JOBS" --std=c11 --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
-    -I include -I lib lib/
+    -I include -I lib lib/ tools/ examples/
+bash scripts/ci/docs.sh
 pass
 
 # ---- f. install and consume -------------------------------------------------
 step "f-install"
-PREFIX="$TMP/prefix"
-cmake --install "$B_GCC" --prefix "$PREFIX"
-PCDIR=$(dirname "$(find "$PREFIX" -name hilander.pc | head -n 1)")
-[ -f "$PCDIR/hilander.pc" ] || die "hilander.pc not installed"
-LIBDIR=$(dirname "$(find "$PREFIX" -name 'libhilander.so.0' | head -n 1)")
-CFLAGS_LIBS=$(PKG_CONFIG_PATH="$PCDIR" pkg-config --cflags --libs hilander)
-echo "pkg-config --cflags --libs hilander: $CFLAGS_LIBS"
-# shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror tests/install_test/consumer.c -o "$TMP/consumer_pc" $CFLAGS_LIBS
-LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc" "$TMP"
-cmake -S tests/install_test -B "$TMP/consumer-build" -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Release
-cmake --build "$TMP/consumer-build"
-LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer-build/consumer" "$TMP"
+bash scripts/ci/install.sh "$B_GCC"
 pass
 
 # ---- g. FFI ------------------------------------------------------------------------
 step "g-ffi"
 /usr/bin/python3 tests/ffi_test.py "$B_GCC/libhilander.so"
+pass
+
+# ---- h. Python package -------------------------------------------------------------
+step "h-python"
+bash scripts/ci/python.sh "$B_GCC"
 pass
 exit 0
 }

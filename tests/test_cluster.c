@@ -532,6 +532,96 @@ START_TEST(test_from_graph_equals_cluster)
 }
 END_TEST
 
+/* Duplicates (issue: 1,000 identical rows gave 1,000 clusters under sim and
+ * 2 with a model): every copy of a row ends in one cluster with its twins,
+ * under every score and with a model, and distinct rows are not swept in. */
+START_TEST(test_duplicates_join)
+{
+    const int64_t groups = 5, copies = 40, d = 8, n = groups * copies;
+    float *x = malloc((size_t)(n * d) * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    hli_rng r;
+    hli_rng_seed(&r, 5);
+    float base[5][8];
+    for (int g = 0; g < groups; g++)
+        for (int q = 0; q < d; q++)
+            base[g][q] = (float)(hli_rng_uniform(&r) * 2 - 1);
+    for (int64_t p = 0; p < n; p++) /* copies interleaved: row p is a copy of group p % groups */
+        memcpy(x + p * d, base[p % groups], (size_t)d * sizeof(float));
+    hl_model *model = th_untrained_model(d, 16, 3);
+    const int32_t scores[3] = {HL_SCORE_SIM, HL_SCORE_SNN, HL_SCORE_PROB};
+    int64_t *lab = malloc((size_t)n * sizeof(int64_t));
+    ck_assert_ptr_nonnull(lab);
+    for (int t = 0; t < 3; t++) {
+        hl_cluster_options o;
+        hl_cluster_options_init(&o, sizeof o);
+        o.score = scores[t];
+        o.tau = 0.999f; /* no ordinary edge passes: only the tie rule can join */
+        o.merge = 0.0f;
+        hl_clustering *c = NULL;
+        ck_assert_int_eq(hl_cluster(scores[t] == HL_SCORE_PROB ? model : NULL, x, n, d, NULL, &o, &c), HL_OK);
+        ck_assert_int_eq(hl_clustering_labels(c, 0, lab), HL_OK);
+        for (int64_t p = 0; p < n; p++)
+            ck_assert_msg(lab[p] == lab[p % groups], "score %d: copy %lld of group %lld is in cluster %lld, not %lld",
+                          (int)scores[t], (long long)p, (long long)(p % groups), (long long)lab[p],
+                          (long long)lab[p % groups]);
+        for (int g = 1; g < groups; g++)
+            ck_assert_int_ne(lab[g], lab[0]);
+        hl_clustering_free(c);
+    }
+    free(lab);
+    hl_model_free(model);
+    free(x);
+}
+END_TEST
+
+/* num_threads is the budget of every loop in the call, also in functions that
+ * take no thread count (seen from the progress callback, which runs on the
+ * calling thread inside the call), and the caller's OpenBLAS thread setting
+ * is what it was after the call (hl_model_predict runs the GEMMs on all
+ * cores for thread-count independent results). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+static int budget_seen;
+static int budget_progress(int32_t level, int64_t nodes, int64_t added, void *user)
+{
+    (void)level;
+    (void)nodes;
+    (void)added;
+    (void)user;
+    budget_seen = hli_threads(0);
+    return 0;
+}
+
+START_TEST(test_threads_budget_and_blas_restored)
+{
+    const int64_t nc = 6, m = 20, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = th_blobs(nc, m, d, 0.05, 29, &y);
+    hl_model *model = th_untrained_model(d, 16, 4);
+    ck_assert_int_ge(hli_machine_threads(), 1);
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.score = HL_SCORE_PROB;
+    o.num_threads = 3;
+    o.progress = budget_progress;
+    budget_seen = 0;
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(model, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(budget_seen, 3);
+    ck_assert_int_eq(hli_threads(0), hli_machine_threads()); /* no budget left behind */
+    if (openblas_get_num_threads)
+        ck_assert_int_eq(openblas_get_num_threads(), 1);
+    hl_clustering_free(c);
+    hl_model_free(model);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* A model's stored level limit is hl_cluster's automatic limit when the
  * model's stored score is used (lib/cluster/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
@@ -625,6 +715,8 @@ int main(void)
     tcase_add_test(tc, test_knn_options_pass_through);
     tcase_add_test(tc, test_model_stored_levels);
     tcase_add_test(tc, test_from_graph_equals_cluster);
+    tcase_add_test(tc, test_duplicates_join);
+    tcase_add_test(tc, test_threads_budget_and_blas_restored);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

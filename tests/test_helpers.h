@@ -5,7 +5,7 @@
 #define HILANDER_TEST_HELPERS_H
 
 #include "common/internal.h"
-#include "knn/knn_internal.h"
+#include "graph/graph_internal.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -151,6 +151,10 @@ HL_API hl_status hl_clustering_level_stats(const hl_clustering *clustering, int3
  * One decode on a graph (docs/ALGORITHM.md, "Decode"): edge j -> i is kept iff
  * density[j] > density[i] and score[e] > tau; each node takes the kept in-edge
  * with the largest score as its parent (ties: smaller source index).
+ * Duplicates: an edge whose cosine similarity is within 1e-6 of 1 (twins) is
+ * kept whatever its score when density[j] > density[i], or the densities are
+ * equal and j < i; a node takes a twin parent before any other.  So identical
+ * rows always end in one cluster, under every score.
  * @param score    one value per graph edge, in the graph's edge order, not NaN
  * @param density  one value per node, not NaN
  * @param tau      threshold, not NaN

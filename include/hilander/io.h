@@ -10,9 +10,13 @@
  *
  * Arrays returned by these functions are allocated by the library and must be
  * released with hl_free().  Writers are atomic: they write a temporary file in
- * the destination directory and rename it over the target, so a failure never
- * leaves a half-written file behind.  On failure, readers set their output
- * pointer to NULL and their counts to 0.
+ * the destination directory, fsync it, rename it over the target and fsync
+ * the directory, so a failure never leaves a half-written file behind.  A new
+ * file gets mode 0666 less the process umask (as with fopen); a regular file
+ * that is replaced keeps its mode; a symbolic link at the target is replaced
+ * by a regular file and the file it pointed to is left unchanged.  These
+ * rules apply to every file the library writes (hl_model_save too).
+ * On failure, readers set their output pointer to NULL and their counts to 0.
  *
  * Thread safety: every function may run concurrently on any threads (on
  * different files; two writers of the same path race like any two renames).

@@ -219,6 +219,7 @@ static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, 
         st = hli_cluster_plan_resolve(model, truth != NULL, &full, d, &r.plan);
     if (st != HL_OK)
         return st;
+    hli_scope_threads(full.num_threads);
     r.model = model;
     r.opts = &full;
     hli_log(HL_LOG_INFO, "cluster: n = %lld, d = %lld, k = %lld, score = %s, tau = %g, merge = %g%s", (long long)n,
@@ -268,7 +269,11 @@ done:
 hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d, const int64_t *truth,
                      const hl_cluster_options *opts, hl_clustering **out)
 {
-    return cluster_run_all(model, NULL, x, n, d, truth, opts, out);
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = cluster_run_all(model, NULL, x, n, d, truth, opts, out);
+    hli_scope_leave(&scope);
+    return st;
 }
 
 hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, const float *x, int64_t n, int64_t d,
@@ -281,5 +286,9 @@ hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, co
     if (graph->n != n)
         return hli_error(HL_EINVAL, "cluster: the graph has %lld nodes but n = %lld", (long long)graph->n,
                          (long long)n);
-    return cluster_run_all(model, graph, x, n, d, truth, opts, out);
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = cluster_run_all(model, graph, x, n, d, truth, opts, out);
+    hli_scope_leave(&scope);
+    return st;
 }

@@ -4,6 +4,28 @@
 
 #include <stdlib.h>
 
+#ifdef HL_FAULT_INJECTION
+/* Test builds only (cmake -DHL_FAULT_INJECTION=ON, tests/fault): when armed
+ * with n > 0, the nth allocation from then on fails as if malloc had. */
+#include <stdatomic.h>
+static atomic_llong fault_target, fault_seen;
+void hli_fault_arm(long long n)
+{
+    atomic_store(&fault_target, 0);
+    atomic_store(&fault_seen, 0);
+    atomic_store(&fault_target, n);
+}
+long long hli_fault_count(void) { return atomic_load(&fault_seen); }
+bool hli_fault_fail(void)
+{
+    const long long n = atomic_fetch_add(&fault_seen, 1) + 1;
+    return n == atomic_load(&fault_target);
+}
+#define HLI_FAULT() hli_fault_fail()
+#else
+#define HLI_FAULT() false
+#endif
+
 HL_API void hl_free(void *ptr) { free(ptr); }
 
 bool hli_mul_size(size_t a, size_t b, size_t *out)
@@ -22,7 +44,7 @@ void *hli_alloc(size_t count, size_t size)
         hli_error(HL_ERANGE, "allocation of %zu x %zu bytes overflows", count, size);
         return NULL;
     }
-    void *p = malloc(bytes ? bytes : 1);
+    void *p = HLI_FAULT() ? NULL : malloc(bytes ? bytes : 1);
     if (p == NULL)
         hli_oom();
     return p;
@@ -35,7 +57,7 @@ void *hli_calloc(size_t count, size_t size)
         hli_error(HL_ERANGE, "allocation of %zu x %zu bytes overflows", count, size);
         return NULL;
     }
-    void *p = calloc(bytes ? count : 1, bytes ? size : 1);
+    void *p = HLI_FAULT() ? NULL : calloc(bytes ? count : 1, bytes ? size : 1);
     if (p == NULL)
         hli_oom();
     return p;

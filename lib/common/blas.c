@@ -9,6 +9,7 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 extern char *openblas_get_corename(void) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
 
 void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
@@ -39,4 +40,9 @@ const char *hli_blas_corename(void)
             return s;
     }
     return "unknown";
+}
+
+int hli_blas_get_threads(void)
+{
+    return openblas_get_num_threads ? openblas_get_num_threads() : 0;
 }

@@ -36,6 +36,14 @@ bool hli_mul_size(size_t a, size_t b, size_t *out);
 void *hli_alloc(size_t count, size_t size);
 /* Same, zeroed. */
 void *hli_calloc(size_t count, size_t size);
+#ifdef HL_FAULT_INJECTION
+/* Allocation-failure injection (test builds only, alloc.c): arm(n) makes the
+ * nth allocation from now fail (0 disarms); count() = allocations since arm;
+ * fail() is the check each allocation makes. */
+void hli_fault_arm(long long n);
+long long hli_fault_count(void);
+bool hli_fault_fail(void);
+#endif
 /* Checks n > 0 and a product of int64 dims fits size_t elements of @p size
  * bytes; records HL_EINVAL/HL_ERANGE naming @p what. */
 hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes);
@@ -77,8 +85,24 @@ void hli_metrics_defaults(void *m);
 
 /* ---- threads (threads.c) ------------------------------------------------- */
 
-/* The number of threads to use for a caller's request (0 = all available). */
+/* The number of threads to use for a request: @p requested if > 0, else
+ * the budget of the public call in progress on this thread, else all cores. */
 int hli_threads(int32_t requested);
+/* The machine's core count (the BLAS thread count that keeps results
+ * independent of num_threads). */
+int hli_machine_threads(void);
+
+/* One public call: hli_scope_enter saves this thread's budget and the BLAS's
+ * thread setting, hli_scope_threads sets the call's budget (its num_threads,
+ * 0 = all cores), hli_scope_leave restores both.  Every public function
+ * that runs parallel loops or the BLAS wraps its work in a scope. */
+typedef struct hli_call_scope {
+    int budget;
+    int blas_threads;
+} hli_call_scope;
+void hli_scope_enter(hli_call_scope *scope);
+void hli_scope_threads(int32_t num_threads);
+void hli_scope_leave(const hli_call_scope *scope);
 
 /* ---- clock (clock.c) ------------------------------------------------------ */
 
@@ -93,6 +117,8 @@ void hli_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 /* Tell the BLAS how many threads to use (OpenBLAS only; a no-op elsewhere). */
 void hli_blas_set_threads(int n);
+/* The BLAS's thread setting (OpenBLAS only; 0 elsewhere). */
+int hli_blas_get_threads(void);
 /* The BLAS core name (OpenBLAS openblas_get_corename()), or "unknown". */
 const char *hli_blas_corename(void);
 

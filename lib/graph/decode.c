@@ -2,13 +2,30 @@
  *
  * Edge j -> i is kept iff density[j] > density[i] and score > tau; every node
  * keeps at most one kept in-edge, the one with the largest score (ties: the
- * smaller source index), as its parent.  Because density strictly increases
- * along parent pointers the result is a forest; each tree is one cluster,
- * named by its root (peak). */
+ * smaller source index), as its parent.
+ *
+ * Twins (an edge of cosine similarity >= HLI_TWIN_SIM: the same row up to
+ * float rounding, e.g. a duplicate photo) would never link under that rule
+ * when their densities tie, so a twin edge is kept whatever its score when j
+ * comes first in the order (density descending, then index ascending), and a
+ * node prefers a twin parent.  Every kept edge goes up in that one total
+ * order, so the result is a forest; each tree is one cluster, named by its
+ * root (peak). */
 #include "graph/graph_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+/* Cosine similarity from which two rows count as the same point: identical
+ * L2-normalised rows give 1 up to a few float roundings. */
+#define HLI_TWIN_SIM (1.0f - 1e-6f)
+
+/* Whether edge e (j -> i, cosine @p sim) is kept, and whether it is a twin edge. */
+static int kept_edge(float sim, float score, float tau, float dj, float di, int64_t j, int64_t i, int *twin)
+{
+    *twin = sim >= HLI_TWIN_SIM && (dj > di || (dj == di && j < i));
+    return *twin || (dj > di && score > tau);
+}
 
 hl_status hl_decode(const hl_graph *graph, const float *score, const float *density, float tau, int64_t *parent,
                     int64_t *labels)
@@ -46,13 +63,15 @@ hl_status hl_decode(const hl_graph *graph, const float *score, const float *dens
     for (int64_t i = 0; i < n; i++) {
         int64_t best = -1;
         float bs = 0.0f;
+        int btwin = 0, twin = 0;
         for (int64_t e = off[i]; e < off[i + 1]; e++) {
-            int64_t j = src[e];
-            if (!(density[j] > density[i]) || !(score[e] > tau))
+            const int64_t j = src[e];
+            if (!kept_edge(graph->sim[e], score[e], tau, density[j], density[i], j, i, &twin))
                 continue;
-            if (best < 0 || score[e] > bs || (score[e] == bs && j < best)) {
+            if (best < 0 || twin > btwin || (twin == btwin && (score[e] > bs || (score[e] == bs && j < best)))) {
                 best = j;
                 bs = score[e];
+                btwin = twin;
             }
         }
         par[i] = best;

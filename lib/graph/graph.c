@@ -109,7 +109,7 @@ hl_status hli_graph_build_normalized(const float *xn, int64_t n, int64_t d, cons
     return hli_graph_from_knn(knn, ks, n, o.k, out);
 }
 
-hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, hl_graph **out)
+static hl_status graph_build(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, hl_graph **out)
 {
     hl_knn_options o;
     if (out == NULL)
@@ -124,11 +124,21 @@ hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_knn_opti
         return st;
     if ((st = hli_check_dims("graph build: neighbour lists", n, o.k, sizeof(int64_t), NULL)) != HL_OK)
         return st;
+    hli_scope_threads(o.num_threads);
     float *xn = hli_normalized_copy(x, n, d, &st);
     if (xn == NULL)
         return st;
     st = hli_graph_build_normalized(xn, n, d, &o, out);
     free(xn);
+    return st;
+}
+
+hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, hl_graph **out)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = graph_build(x, n, d, opts, out);
+    hli_scope_leave(&scope);
     return st;
 }
 

@@ -350,6 +350,145 @@ done:
     return st;
 }
 
+/* 1. The cells: spherical k-means of a seeded sample of nlist * HLI_KM_PER_CELL
+ * rows, started from nlist random rows.  *cent: nlist x d (malloc'ed). */
+static hl_status train_cells(const float *xn, int64_t n, int64_t d, int64_t nlist, hli_rng *rng, int nt,
+                             int64_t *sample_rows, float **cent_out)
+{
+    int64_t ns = nlist * HLI_KM_PER_CELL;
+    if (ns > n)
+        ns = n;
+    *sample_rows = ns;
+    float *sample = NULL;
+    int64_t *perm = hli_alloc((size_t)n, sizeof *perm);
+    float *cent = hli_alloc((size_t)nlist * (size_t)d, sizeof *cent);
+    if (perm == NULL || cent == NULL) {
+        free(perm);
+        free(cent);
+        return hl_last_error_status();
+    }
+    for (int64_t i = 0; i < n; i++)
+        perm[i] = i;
+    hli_rng_shuffle_i64(rng, perm, n);
+    for (int64_t c = 0; c < nlist; c++)
+        memcpy(cent + c * d, xn + perm[c] * d, sizeof(float) * (size_t)d);
+    qsort(perm, (size_t)ns, sizeof *perm, cmp_i64);
+    hl_status st = (sample = gather_rows(xn, d, perm, ns)) == NULL ? hl_last_error_status() : HL_OK;
+    free(perm);
+    if (st == HL_OK)
+        st = kmeans(sample, ns, d, nlist, rng, nt, cent);
+    free(sample);
+    if (st != HL_OK) {
+        free(cent);
+        return st;
+    }
+    *cent_out = cent;
+    return HL_OK;
+}
+
+/* The inverted lists of one search. */
+typedef struct ivf_lists {
+    int32_t *probe;      /* n x nprobe: each point's best cells, its own first */
+    int64_t *cell_start; /* nlist + 1 */
+    int64_t *members;    /* n: the points of each cell in increasing id order */
+} ivf_lists;
+
+static void lists_free(ivf_lists *l)
+{
+    free(l->probe);
+    free(l->cell_start);
+    free(l->members);
+}
+
+/* 3. Every point's nprobe best cells and the members of each cell. */
+static hl_status build_lists(const float *xn, int64_t n, int64_t d, const float *cent, int64_t nlist,
+                             int64_t nprobe, int nt, ivf_lists *l)
+{
+    hl_status st = hli_check_dims("ivf probe lists", n, nprobe, sizeof(int32_t), NULL);
+    if (st != HL_OK)
+        return st;
+    l->probe = hli_alloc((size_t)n * (size_t)nprobe, sizeof *l->probe);
+    const int64_t pchunk = 65536 < n ? 65536 : n;
+    int64_t *ptmp = hli_alloc((size_t)pchunk * (size_t)nprobe, sizeof *ptmp);
+    l->cell_start = hli_calloc((size_t)nlist + 1, sizeof *l->cell_start);
+    l->members = hli_alloc((size_t)n, sizeof *l->members);
+    int64_t *fill = hli_alloc((size_t)nlist, sizeof *fill);
+    if (!l->probe || !ptmp || !l->cell_start || !l->members || !fill) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    for (int64_t a = 0; a < n; a += pchunk) {
+        const int64_t m = n - a < pchunk ? n - a : pchunk;
+        if ((st = hli_topk_gemm(xn + a * d, m, cent, nlist, d, nprobe, NULL, -1, 0, nt, ptmp, NULL, nprobe)) !=
+            HL_OK)
+            goto done;
+        for (int64_t t = 0; t < m * nprobe; t++)
+            l->probe[a * nprobe + t] = (int32_t)ptmp[t];
+    }
+    for (int64_t i = 0; i < n; i++)
+        l->cell_start[l->probe[i * nprobe] + 1]++;
+    for (int64_t c = 0; c < nlist; c++)
+        l->cell_start[c + 1] += l->cell_start[c];
+    memcpy(fill, l->cell_start, sizeof *fill * (size_t)nlist);
+    for (int64_t i = 0; i < n; i++)
+        l->members[fill[l->probe[i * nprobe]]++] = i;
+done:
+    free(ptmp);
+    free(fill);
+    return st;
+}
+
+/* 5. Queries with fewer than k-1 candidates (ncand): exact search. */
+static hl_status redo_exact(const float *xn, int64_t n, int64_t d, int64_t k, const int64_t *ncand, int nt,
+                            int64_t *nbrs, float *sims)
+{
+    const int64_t kk = k - 1;
+    int64_t nredo = 0;
+    for (int64_t i = 0; i < n; i++)
+        nredo += ncand[i] < kk;
+    if (nredo == 0)
+        return HL_OK;
+    hli_log(HL_LOG_INFO, "knn ivf: %lld queries with too few candidates redone exactly", (long long)nredo);
+    hl_status st = HL_OK;
+    float *rq = NULL;
+    int64_t *redo = hli_alloc((size_t)nredo, sizeof *redo);
+    int64_t *rn = hli_alloc((size_t)nredo * (size_t)kk, sizeof *rn);
+    float *rs = hli_alloc((size_t)nredo * (size_t)kk, sizeof *rs);
+    if (!redo || !rn || !rs) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    int64_t p = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (ncand[i] < kk)
+            redo[p++] = i;
+    if ((rq = gather_rows(xn, d, redo, nredo)) == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    if ((st = hli_topk_gemm(rq, nredo, xn, n, d, kk, redo, -1, 0, nt, rn, rs, kk)) != HL_OK)
+        goto done;
+    for (int64_t r = 0; r < nredo; r++) {
+        memcpy(nbrs + redo[r] * k + 1, rn + r * kk, sizeof *rn * (size_t)kk);
+        if (sims)
+            memcpy(sims + redo[r] * k + 1, rs + r * kk, sizeof *rs * (size_t)kk);
+    }
+done:
+    free(redo);
+    free(rn);
+    free(rs);
+    free(rq);
+    return st;
+}
+
+static int64_t auto_nlist(int64_t n)
+{
+    int64_t nlist = (int64_t)llround(4.0 * sqrt((double)n));
+    if (nlist > n / 8)
+        nlist = n / 8;
+    return nlist < 1 ? 1 : nlist;
+}
+
 hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt, int64_t *nbrs,
                       float *sims, int64_t *nprobe_used)
 {
@@ -359,52 +498,23 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
         if (sims)
             sims[i * k] = 1.0f;
     }
-    if (k == 1) {
-        if (nprobe_used)
-            *nprobe_used = 0;
+    if (nprobe_used)
+        *nprobe_used = 0;
+    if (k == 1)
         return HL_OK;
-    }
     const int64_t kk = k - 1;
-    int64_t nlist = opts->nlist;
-    if (nlist == 0) {
-        nlist = (int64_t)llround(4.0 * sqrt((double)n));
-        if (nlist > n / 8)
-            nlist = n / 8;
-        if (nlist < 1)
-            nlist = 1;
-    }
-    hl_status st = HL_OK;
+    const int64_t nlist = opts->nlist != 0 ? opts->nlist : auto_nlist(n);
     hli_rng rng;
     hli_rng_seed(&rng, opts->seed);
-    int64_t ns = nlist * HLI_KM_PER_CELL;
-    if (ns > n)
-        ns = n;
-    int64_t *perm = NULL, *cell_start = NULL, *members = NULL, *ptmp = NULL, *ncand = NULL, *redo = NULL;
-    int32_t *probe = NULL;
-    float *sample = NULL, *cent = NULL, *rq = NULL;
-    int64_t nprobe = opts->nprobe;
+    float *cent = NULL;
+    int64_t *ncand = NULL, ns = 0, nprobe = opts->nprobe;
+    ivf_lists lists;
+    memset(&lists, 0, sizeof lists);
 
     double t0 = hli_now_seconds(), t1;
-    /* 1. k-means on a sample. */
-    perm = hli_alloc((size_t)n, sizeof *perm);
-    cent = hli_alloc((size_t)nlist * (size_t)d, sizeof *cent);
-    if (perm == NULL || cent == NULL)
-        goto fail;
-    for (int64_t i = 0; i < n; i++)
-        perm[i] = i;
-    hli_rng_shuffle_i64(&rng, perm, n);
-    for (int64_t c = 0; c < nlist; c++)
-        memcpy(cent + c * d, xn + perm[c] * d, sizeof(float) * (size_t)d);
-    qsort(perm, (size_t)ns, sizeof *perm, cmp_i64);
-    if ((sample = gather_rows(xn, d, perm, ns)) == NULL)
-        goto fail;
-    free(perm);
-    perm = NULL;
-    if ((st = kmeans(sample, ns, d, nlist, &rng, nt, cent)) != HL_OK)
-        goto out;
-    free(sample);
-    sample = NULL;
-
+    hl_status st = train_cells(xn, n, d, nlist, &rng, nt, &ns, &cent);
+    if (st != HL_OK)
+        return st;
     t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: k-means %.2f s", t1 - t0);
     t0 = t1;
@@ -418,117 +528,40 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
             (long long)nlist, (long long)ns, (long long)nprobe, opts->nprobe ? "" : " (calibrated)");
     if (nprobe_used)
         *nprobe_used = nprobe;
-
     t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: calibration %.2f s", t1 - t0);
     t0 = t1;
-    /* 3. Every point's nprobe best cells (the first is its own cell). */
-    if ((st = hli_check_dims("ivf probe lists", n, nprobe, sizeof(int32_t), NULL)) != HL_OK)
+    if ((st = build_lists(xn, n, d, cent, nlist, nprobe, nt, &lists)) != HL_OK)
         goto out;
-    probe = hli_alloc((size_t)n * (size_t)nprobe, sizeof *probe);
-    const int64_t pchunk = 65536 < n ? 65536 : n;
-    ptmp = hli_alloc((size_t)pchunk * (size_t)nprobe, sizeof *ptmp);
-    cell_start = hli_calloc((size_t)nlist + 1, sizeof *cell_start);
-    members = hli_alloc((size_t)n, sizeof *members);
-    ncand = hli_alloc((size_t)n, sizeof *ncand);
-    if (!probe || !ptmp || !cell_start || !members || !ncand)
-        goto fail;
-    for (int64_t a = 0; a < n; a += pchunk) {
-        const int64_t m = n - a < pchunk ? n - a : pchunk;
-        if ((st = hli_topk_gemm(xn + a * d, m, cent, nlist, d, nprobe, NULL, -1, 0, nt, ptmp, NULL, nprobe)) !=
-            HL_OK)
-            goto out;
-        for (int64_t t = 0; t < m * nprobe; t++)
-            probe[a * nprobe + t] = (int32_t)ptmp[t];
-    }
-    free(ptmp);
-    ptmp = NULL;
-    /* Inverted lists: members of each cell in increasing id order. */
-    for (int64_t i = 0; i < n; i++)
-        cell_start[probe[i * nprobe] + 1]++;
-    for (int64_t c = 0; c < nlist; c++)
-        cell_start[c + 1] += cell_start[c];
-    {
-        int64_t *fill = hli_alloc((size_t)nlist, sizeof *fill);
-        if (fill == NULL)
-            goto fail;
-        memcpy(fill, cell_start, sizeof *fill * (size_t)nlist);
-        for (int64_t i = 0; i < n; i++)
-            members[fill[probe[i * nprobe]]++] = i;
-        free(fill);
-    }
-
     t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: probe lists %.2f s", t1 - t0);
     t0 = t1;
-    /* 4. Search, chunk by chunk. */
+    /* 4. Search, chunk by chunk: at most HLI_IVF_CHUNK queries and 256 MiB of heaps. */
+    if ((ncand = hli_alloc((size_t)n, sizeof *ncand)) == NULL) {
+        st = hl_last_error_status();
+        goto out;
+    }
     int64_t ksel = kk + HLI_TOPK_MARGIN;
     if (ksel > n - 1)
         ksel = n - 1;
-    /* Query chunk: at most HLI_IVF_CHUNK queries and 256 MiB of heaps. */
     int64_t chunk = ((int64_t)256 << 20) / (ksel * 12);
     if (chunk > HLI_IVF_CHUNK)
         chunk = HLI_IVF_CHUNK;
     if (chunk < 1)
         chunk = 1;
-    for (int64_t q0 = 0; q0 < n; q0 += chunk) {
+    for (int64_t q0 = 0; q0 < n && st == HL_OK; q0 += chunk) {
         const int64_t nq = n - q0 < chunk ? n - q0 : chunk;
-        st = search_chunk(xn, d, q0, nq, probe, nprobe, cell_start, members, nlist, kk, ksel, nt, nbrs, sims, k,
-                          ncand);
-        if (st != HL_OK)
-            goto out;
+        st = search_chunk(xn, d, q0, nq, lists.probe, nprobe, lists.cell_start, lists.members, nlist, kk, ksel, nt,
+                          nbrs, sims, k, ncand);
     }
-
+    if (st != HL_OK)
+        goto out;
     t1 = hli_now_seconds();
     hli_log(HL_LOG_DEBUG, "knn ivf: search %.2f s", t1 - t0);
-    t0 = t1;
-    /* 5. Queries with fewer than k-1 candidates: exact search. */
-    int64_t nredo = 0;
-    for (int64_t i = 0; i < n; i++)
-        nredo += ncand[i] < kk;
-    if (nredo > 0) {
-        hli_log(HL_LOG_INFO, "knn ivf: %lld queries with too few candidates redone exactly", (long long)nredo);
-        redo = hli_alloc((size_t)nredo, sizeof *redo);
-        int64_t *rn = hli_alloc((size_t)nredo * (size_t)kk, sizeof *rn);
-        float *rs = hli_alloc((size_t)nredo * (size_t)kk, sizeof *rs);
-        if (!redo || !rn || !rs) {
-            free(rn);
-            free(rs);
-            goto fail;
-        }
-        int64_t p = 0;
-        for (int64_t i = 0; i < n; i++)
-            if (ncand[i] < kk)
-                redo[p++] = i;
-        rq = gather_rows(xn, d, redo, nredo);
-        if (rq == NULL) {
-            free(rn);
-            free(rs);
-            goto fail;
-        }
-        st = hli_topk_gemm(rq, nredo, xn, n, d, kk, redo, -1, 0, nt, rn, rs, kk);
-        if (st == HL_OK)
-            for (int64_t r = 0; r < nredo; r++) {
-                memcpy(nbrs + redo[r] * k + 1, rn + r * kk, sizeof *rn * (size_t)kk);
-                if (sims)
-                    memcpy(sims + redo[r] * k + 1, rs + r * kk, sizeof *rs * (size_t)kk);
-            }
-        free(rn);
-        free(rs);
-    }
-    goto out;
-fail:
-    st = hl_last_error_status();
+    st = redo_exact(xn, n, d, k, ncand, nt, nbrs, sims);
 out:
-    free(perm);
-    free(sample);
     free(cent);
-    free(probe);
-    free(ptmp);
-    free(cell_start);
-    free(members);
     free(ncand);
-    free(redo);
-    free(rq);
+    lists_free(&lists);
     return st;
 }

@@ -98,8 +98,8 @@ hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn
     return hli_knn_ivf(xn, n, d, &o, nt, nbrs, sims, NULL);
 }
 
-hl_status hl_knn_search(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,
-                        float *sims)
+static hl_status knn_search(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,
+                            float *sims)
 {
     hl_knn_options o;
     hl_status st = hli_knn_check_shape(n, d);
@@ -113,10 +113,21 @@ hl_status hl_knn_search(const float *x, int64_t n, int64_t d, const hl_knn_optio
         return st;
     if ((st = hli_check_dims("knn: neighbour lists", n, o.k, sizeof(int64_t), NULL)) != HL_OK)
         return st;
+    hli_scope_threads(o.num_threads);
     float *xn = hli_normalized_copy(x, n, d, &st);
     if (xn == NULL)
         return st;
     st = hli_knn_normalized(xn, n, d, &o, nbrs, sims);
     free(xn);
+    return st;
+}
+
+hl_status hl_knn_search(const float *x, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,
+                        float *sims)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = knn_search(x, n, d, opts, nbrs, sims);
+    hli_scope_leave(&scope);
     return st;
 }

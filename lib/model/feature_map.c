@@ -53,7 +53,7 @@ float *hli_model_input(const hl_model *model, const float *x, int64_t n, int64_t
     return xn;
 }
 
-hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out)
+static hl_status transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out)
 {
     if (model == NULL || x == NULL || out == NULL)
         return hli_error(HL_EINVAL, "hl_model_transform: %s is NULL",
@@ -68,4 +68,13 @@ hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, i
     memcpy(out, xn, (size_t)n * (size_t)d * sizeof(float)); /* size checked by hli_normalized_copy */
     free(xn);
     return HL_OK;
+}
+
+hl_status hl_model_transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = transform(model, x, n, d, out);
+    hli_scope_leave(&scope);
+    return st;
 }

@@ -309,8 +309,8 @@ done:
     return st;
 }
 
-hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
-                           int64_t d, int32_t num_threads, float *edge_prob, float *density)
+static hl_status predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
+                         int64_t d, int32_t num_threads, float *edge_prob, float *density)
 {
     hl_status st = predict_check(model, graph, x, c, n, d, num_threads);
     if (st != HL_OK || (edge_prob == NULL && density == NULL))
@@ -320,12 +320,13 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     memset(&p, 0, sizeof p);
     p.m = m;
     p.graph = graph;
+    hli_scope_threads(num_threads);
     p.nt = hli_threads(num_threads);
     /* OpenBLAS's results depend on its own thread count (measured: sgemm with 1
      * and 2 threads differs in the last bits), so the GEMMs always run with
      * the machine's thread count and only the per-row loops follow
      * num_threads: results are then bit-identical for any num_threads. */
-    hli_blas_set_threads(hli_threads(0));
+    hli_blas_set_threads(hli_machine_threads());
     /* The per-row loops between the GEMMs run on a pool of nt threads whose
      * workers sleep between tasks: an OpenMP team's idle workers would spin
      * on the cores OpenBLAS needs right after every loop (docs/PERFORMANCE.md).
@@ -354,5 +355,15 @@ hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const f
     free(p.G);
     free(p.H);
     free(p.efeat);
+    return st;
+}
+
+hl_status hl_model_predict(const hl_model *model, const hl_graph *graph, const float *x, const float *c, int64_t n,
+                           int64_t d, int32_t num_threads, float *edge_prob, float *density)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = predict(model, graph, x, c, n, d, num_threads, edge_prob, density);
+    hli_scope_leave(&scope);
     return st;
 }

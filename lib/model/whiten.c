@@ -67,7 +67,7 @@ hl_status hli_whiten_fit(const float *x, const int64_t *y, int64_t n, int64_t d,
         st = hl_last_error_status();
         goto done;
     }
-    hli_blas_set_threads(hli_threads(0)); /* BLAS results depend on its thread count: see hl_model_predict */
+    hli_blas_set_threads(hli_machine_threads()); /* BLAS results depend on its thread count: see hl_model_predict */
     for (int64_t i = 0; i < n; i++)
         idx[i] = i;
     sort_by_label(idx, tmp, n, y);
@@ -163,7 +163,7 @@ hl_status hli_whiten_apply(const float *w, float *x, int64_t n, int64_t d)
     if (tmp == NULL)
         return hl_last_error_status();
     hl_status st = HL_OK;
-    hli_blas_set_threads(hli_threads(0));
+    hli_blas_set_threads(hli_machine_threads());
     for (int64_t r0 = 0; r0 < n && st == HL_OK; r0 += chunk) {
         const int64_t nr = n - r0 < chunk ? n - r0 : chunk;
         /* tmp = x[r0 .. r0+nr) W^T */

@@ -213,20 +213,21 @@ static hl_status evaluate_checkpoint(hl_trainer *t, hl_train_progress *pr, doubl
     return HL_OK;
 }
 
-hl_status hl_trainer_run(hl_trainer *t)
+static hl_status trainer_run(hl_trainer *t)
 {
     if (t == NULL)
         return hli_error(HL_EINVAL, "hl_trainer_run: trainer is NULL");
     if (t->ran)
         return hli_error(HL_EINVAL, "hl_trainer_run: this trainer has already run (create a new one)");
     t->ran = 1;
+    hli_scope_threads(t->opts.num_threads);
     hl_model *m = t->model;
     const hl_train_options *o = &t->opts;
     /* OpenBLAS's results depend on its own thread count (measured: sgemm with 1
      * and 2 threads differs in the last bits), so the GEMMs always run with
      * the machine's thread count and only the OpenMP loops follow
      * num_threads: results are then bit-identical for any num_threads. */
-    hli_blas_set_threads(hli_threads(0));
+    hli_blas_set_threads(hli_machine_threads());
     hl_status st = HL_OK;
     int64_t step = 0;
     double best_auc = -1.0;
@@ -273,4 +274,13 @@ out:
     if (canceled)
         return hli_error(HL_ECANCELED, "training stopped by the progress callback at step %lld", (long long)step);
     return HL_OK;
+}
+
+hl_status hl_trainer_run(hl_trainer *t)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = trainer_run(t);
+    hli_scope_leave(&scope);
+    return st;
 }

@@ -206,8 +206,8 @@ done:
     return st;
 }
 
-hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const float *x, const int64_t *labels,
-                            int64_t n, int64_t d, hl_trainer **out)
+static hl_status trainer_create(hl_model *model, const hl_train_options *opts, const float *x, const int64_t *labels,
+                                int64_t n, int64_t d, hl_trainer **out)
 {
     if (out == NULL)
         return hli_error(HL_EINVAL, "hl_trainer_create: out is NULL");
@@ -216,6 +216,7 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
     hl_status st = check_create_args(model, opts, x, labels, n, d, &full);
     if (st != HL_OK)
         return st;
+    hli_scope_threads(full.num_threads);
     float *xn = hli_normalized_copy(x, n, d, &st);
     if (xn == NULL)
         return st;
@@ -253,6 +254,16 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
 fail:
     free(xn);
     hl_trainer_free(t);
+    return st;
+}
+
+hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const float *x, const int64_t *labels,
+                            int64_t n, int64_t d, hl_trainer **out)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = trainer_create(model, opts, x, labels, n, d, out);
+    hli_scope_leave(&scope);
     return st;
 }
 

@@ -15,7 +15,9 @@
 /* Exit status (docs/CLI.md). */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_RUNTIME 1 /* I/O, out of memory, a library failure */
-#define CLI_EXIT_USAGE 2   /* bad option or value, inputs that do not fit together, a wrong kind of file */
+#define CLI_EXIT_USAGE 2   /* bad option or option value */
+#define CLI_EXIT_DATA 65   /* bad input data (sysexits EX_DATAERR): NaN rows, a wrong kind of file, inputs that
+                              do not fit together (dimensions, counts, k >= rows) */
 
 /* ---- option tables ------------------------------------------------------
  * One table per subcommand: every entry says how the option is spelled, what
@@ -74,8 +76,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* "hilander CMD: message" on stderr for input data that is wrong; returns CLI_EXIT_DATA. */
+int cli_data_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
-/* "hilander CMD: WHAT: status: hl_last_error()"; HL_EINVAL is a usage error, else runtime. */
+/* "hilander CMD: WHAT: status: hl_last_error()"; a refusal of the data
+ * (HL_EINVAL, HL_EFORMAT, HL_EVERSION, HL_ERANGE) is a data error, else runtime. */
 int cli_lib_error(const char *cmd, const char *what, hl_status st);
 
 /* Exit status of a failed read/load: runtime for HL_EIO and HL_ENOMEM, usage otherwise. */

@@ -159,7 +159,7 @@ int cmd_cluster(int argc, char **argv)
             goto done;
         }
         if (cfg.feature_dim != d) {
-            rc = cli_usage_error(CMD, "the model '%s' expects %lld-dimensional features but '%s' has %lld columns",
+            rc = cli_data_error(CMD, "the model '%s' expects %lld-dimensional features but '%s' has %lld columns",
                                  mpath, (long long)cfg.feature_dim, feat, (long long)d);
             goto done;
         }
@@ -168,13 +168,13 @@ int cmd_cluster(int argc, char **argv)
         if ((rc = cli_read_labels(CMD, tpath, &truth, &nt)) != 0)
             goto done;
         if (nt != n) {
-            rc = cli_usage_error(CMD, "%s has %lld labels but %s has %lld rows", tpath, (long long)nt, feat,
+            rc = cli_data_error(CMD, "%s has %lld labels but %s has %lld rows", tpath, (long long)nt, feat,
                                  (long long)n);
             goto done;
         }
     }
     if (o.k >= n) {
-        rc = cli_usage_error(CMD, "k = %lld must be smaller than the number of rows %lld", (long long)o.k,
+        rc = cli_data_error(CMD, "k = %lld must be smaller than the number of rows %lld", (long long)o.k,
                              (long long)n);
         goto done;
     }

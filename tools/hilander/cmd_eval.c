@@ -34,7 +34,7 @@ int cmd_eval(int argc, char **argv)
     if ((rc = cli_read_labels(CMD, ppath, &p, &np)) != 0)
         goto done;
     if (ny != np) {
-        rc = cli_usage_error(CMD, "%s has %lld labels but %s has %lld", lpath, (long long)ny, ppath, (long long)np);
+        rc = cli_data_error(CMD, "%s has %lld labels but %s has %lld", lpath, (long long)ny, ppath, (long long)np);
         goto done;
     }
     hl_metrics m;

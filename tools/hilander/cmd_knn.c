@@ -55,7 +55,7 @@ int cmd_knn(int argc, char **argv)
         return rc;
     if (k > n) {
         hl_free(x);
-        return cli_usage_error(CMD, "k = %lld must be <= the number of rows %lld", (long long)k, (long long)n);
+        return cli_data_error(CMD, "k = %lld must be <= the number of rows %lld", (long long)k, (long long)n);
     }
     if ((uint64_t)n > SIZE_MAX / sizeof(int64_t) / (uint64_t)k ||
         !(nbrs = malloc((size_t)n * (size_t)k * sizeof(int64_t))) ||

@@ -113,7 +113,7 @@ int cmd_train(int argc, char **argv)
     if ((rc = cli_read_labels(CMD, lab, &y, &ny)) != 0)
         goto done;
     if (ny != n) {
-        rc = cli_usage_error(CMD, "%s has %lld labels but %s has %lld rows", lab, (long long)ny, feat, (long long)n);
+        rc = cli_data_error(CMD, "%s has %lld labels but %s has %lld rows", lab, (long long)ny, feat, (long long)n);
         goto done;
     }
     cfg.feature_dim = d;

@@ -26,17 +26,34 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_data_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hilander %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_EXIT_DATA;
+}
+
+/* The options were checked before the library was called, so what it
+ * refuses is the data: a file of the wrong kind or version, a NaN or zero
+ * row, sizes that do not fit. */
+static int status_exit(hl_status st)
+{
+    return st == HL_EINVAL || st == HL_EFORMAT || st == HL_EVERSION || st == HL_ERANGE ? CLI_EXIT_DATA
+                                                                                      : CLI_EXIT_RUNTIME;
+}
+
 int cli_lib_error(const char *cmd, const char *what, hl_status st)
 {
     const char *msg = hl_last_error();
     fprintf(stderr, "hilander %s: %s: %s%s%s\n", cmd, what, hl_status_str(st), msg[0] ? ": " : "", msg);
-    return st == HL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+    return status_exit(st);
 }
 
-int cli_read_status(hl_status st)
-{
-    return st == HL_EIO || st == HL_ENOMEM ? CLI_EXIT_RUNTIME : CLI_EXIT_USAGE;
-}
+int cli_read_status(hl_status st) { return status_exit(st); }
 
 /* ---- inputs ------------------------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # CTest hilander_exit_codes: the exit status of bad invocations (docs/CLI.md):
-# 0 success, 2 usage error, 1 runtime error.
+# 0 success, 2 usage error, 65 data error, 1 runtime error.
 #   sh exit_codes.sh HILANDER DATA_DIR SCRATCH_DIR
 set -u
 H=$1
@@ -59,13 +59,23 @@ expect 2 "--oracle needs --truth" -- cluster --features "$F" --labels-out "$T/l.
 expect 2 "--score prob needs --model" -- cluster --features "$F" --labels-out "$T/l.npy" --score prob
 expect 2 "--method must be" -- knn "$F" -k 5 --out-nbrs "$T/n.npy" --out-sims "$T/s.npy" --method fast
 expect 2 "missing -k" -- knn "$F" --out-nbrs "$T/n.npy" --out-sims "$T/s.npy"
-expect 2 "must be <= the number of rows" -- knn "$F" -k 100000 --out-nbrs "$T/n.npy" --out-sims "$T/s.npy"
+expect 65 "must be <= the number of rows" -- knn "$F" -k 100000 --out-nbrs "$T/n.npy" --out-sims "$T/s.npy"
 expect 2 "must be given together" -- train --features "$F" --labels "$Y" --model-out "$T/m.hlm" --k 10,5 --levels 2
 expect 2 "--lr needs a positive number" -- train --features "$F" --labels "$Y" --model-out "$T/m.hlm" --lr 0
 expect 2 "--val-fraction must be" -- train --features "$F" --labels "$Y" --model-out "$T/m.hlm" --val-fraction 1
-expect 2 "labels but" -- eval --labels "$Y" --pred "$D/train_labels.npy"
-expect 2 "cannot read features" -- cluster --features "$Y" --labels-out "$T/l.npy"
-expect 2 "cannot load model" -- cluster --model "$F" --features "$F" --labels-out "$T/l.npy"
+expect 65 "labels but" -- eval --labels "$Y" --pred "$D/train_labels.npy"
+expect 65 "cannot read features" -- cluster --features "$Y" --labels-out "$T/l.npy"
+expect 65 "cannot load model" -- cluster --model "$F" --features "$F" --labels-out "$T/l.npy"
+# data errors (65)
+python3 - "$T/nan.npy" <<'PY' || exit 1
+import struct, sys
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"
+hdr += " " * (118 - len(hdr)) + "\n"
+data = [0.5] * 80
+data[13] = float("nan")
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode() + struct.pack("<80f", *data))
+PY
+expect 65 "not finite" -- cluster --features "$T/nan.npy" --labels-out "$T/l.npy" --k 3
 # runtime errors (1)
 expect 1 "cannot read features" -- cluster --features "$T/missing.npy" --labels-out "$T/l.npy"
 expect 1 "cannot load model" -- cluster --model "$T/missing.hlm" --features "$F" --labels-out "$T/l.npy"
