@@ -12,6 +12,8 @@
 #      with a clean environment (scripts/ci/install.sh)
 #   g. ctypes FFI test with Debian's /usr/bin/python3
 #   h. the Python package (python/): pip install into a venv, pytest, example
+#   i. the test suite against reference BLAS (libblas.so.3), a build with BLIS
+#   j. Debian packages: build (tests run), lintian, install, consume, purge
 # Stops at the first failure with a message naming the step; prints a summary.
 #
 # Environment: JOBS (default 2), BUILD_PREFIX (default "build": uses build,
@@ -76,7 +78,7 @@ pass
 configure_build() {   # dir, extra cmake args...
     local dir=$1
     shift
-    cmake -S . -B "$dir" "$@"
+    cmake -S . -B "$dir" -DHL_WERROR=ON "$@"
     cmake --build "$dir" -j "$JOBS"
 }
 
@@ -149,6 +151,16 @@ pass
 # ---- h. Python package -------------------------------------------------------------
 step "h-python"
 bash scripts/ci/python.sh "$B_GCC"
+pass
+
+# ---- i. other BLAS ----------------------------------------------------------------
+step "i-blas"
+bash scripts/ci/blas.sh "$BUILD_PREFIX"
+pass
+
+# ---- j. Debian packages -----------------------------------------------------------
+step "j-deb"
+bash scripts/ci/deb.sh
 pass
 exit 0
 }

@@ -17,7 +17,7 @@ cd "$ROOT"
 JOBS=${JOBS:-2}
 B=${BUILD_FAULT:-build-fault}
 bash scripts/install_deps.sh gcc cmake make libopenblas-dev check pkg-config >/dev/null
-cmake -S . -B "$B" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_SANITIZE=ON \
+cmake -S . -B "$B" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_WERROR=ON -DHL_SANITIZE=ON \
     -DHL_FAULT_INJECTION=ON -DHL_BUILD_EXAMPLES=OFF -DHL_BUILD_BENCH=OFF >/dev/null
 cmake --build "$B" -j "$JOBS" --target test_alloc_fail
 export ASAN_OPTIONS="detect_leaks=1"

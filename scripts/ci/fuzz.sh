@@ -28,7 +28,7 @@ bash scripts/install_deps.sh clang libclang-rt-14-dev cmake make libopenblas-dev
 
 # Only the static archive and the targets: clang does not link the ASan
 # runtime into a shared library, so the .so is not built here.
-cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_FUZZ=ON \
+cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_WERROR=ON -DHL_FUZZ=ON \
     -DHL_BUILD_TESTS=OFF -DHL_BUILD_EXAMPLES=OFF -DHL_BUILD_BENCH=OFF >/dev/null
 cmake --build "$B" -j "$JOBS" --target "${TARGETS[@]}"
 

@@ -19,7 +19,7 @@ SUITES=(test_threads test_core test_model test_cluster test_knn)
 bash scripts/install_deps.sh clang libclang-rt-14-dev libomp-dev cmake make libopenblas-dev check pkg-config >/dev/null
 # Only the static archive and the suites: clang does not link the TSan
 # runtime into a shared library, so the .so is not built here.
-cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHL_WERROR=ON \
     -DHL_BUILD_EXAMPLES=OFF -DHL_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
