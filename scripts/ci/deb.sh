@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-2}
-PKGS=(hilander libhilander-dev libhilander0)
+PKGS=(python3-hilander hilander libhilander-dev libhilander0)
 T0=$(date +%s)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hilander-deb.XXXXXX")
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
@@ -41,7 +41,8 @@ lap() { echo "deb.sh: [$(( $(date +%s) - T0 ))s] $*"; }
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
     bash scripts/install_deps.sh debhelper lintian dpkg-dev fakeroot libblas-dev libblas3 cmake make gcc \
-        libc6-dev pkgconf check man-db git
+        libc6-dev pkgconf check man-db git dh-python python3-all python3-setuptools pybuild-plugin-pyproject \
+        python3-numpy
 fi
 
 # ---- the package version is the project's ---------------------------------------
@@ -90,7 +91,16 @@ echo "pkg-config --cflags --libs hilander: $CFLAGS_LIBS"
 "${CLEAN[@]}" hilander --help > "$TMP/help.txt" || { cat "$TMP/help.txt"; echo "deb.sh: ERROR: hilander --help failed" >&2; exit 1; }
 head -n 3 "$TMP/help.txt"
 echo "man -w hilander: $("${CLEAN[@]}" man -w hilander)"
-lap "consumer (pkg-config, CMake), hilander --help and man -w hilander OK"
+"${CLEAN[@]}" /usr/bin/python3 -c '
+import numpy as np, hilander
+x = np.repeat(np.eye(4, dtype=np.float32), 10, axis=0) + 0.01 * np.arange(40, dtype=np.float32)[:, None]
+c = hilander.cluster(x, k=5)
+print("python3-hilander:", hilander.__version__, "library", hilander.library_version(), hilander.library_path(),
+      "clusters", len(set(c.labels.tolist())))
+assert hilander.library_path().startswith("/usr/lib")
+'
+
+lap "consumer (pkg-config, CMake), hilander --help, man -w hilander and python3-hilander OK"
 
 # ---- remove -----------------------------------------------------------------------
 if [ "${KEEP:-0}" != 1 ]; then
