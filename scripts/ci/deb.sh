@@ -63,7 +63,9 @@ lap "source copied to $SRC"
     # noddebs: no -dbgsym packages (not needed here, and faster)
     export DEB_BUILD_OPTIONS="parallel=$JOBS noddebs ${DEB_BUILD_OPTIONS:-}"
     export DPKG_GENSYMBOLS_CHECK_LEVEL=4
-    dpkg-buildpackage -us -uc -b
+    # Debian's own tools only (a pyenv or venv python first in PATH lacks the
+    # modules pybuild needs).
+    PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg-buildpackage -us -uc -b
 ) > "$TMP/build.log" 2>&1 || { tail -n 60 "$TMP/build.log" >&2; echo "deb.sh: ERROR: dpkg-buildpackage failed" >&2; exit 1; }
 grep -E '^[0-9]+/[0-9]+ Test|tests passed|tests failed' "$TMP/build.log" || true
 lap "packages built: $(cd "$TMP" && ls -- *.deb | paste -sd ' ')"
