@@ -211,6 +211,7 @@ struct hl_trainer {
     int64_t all_n;
     float merge;             /* linkage-merge threshold (train_merge), < 0 until chosen */
     float all_snn_tau;       /* the snn tau chosen with it on all labelled points, < 0 if none */
+    hl_status fail;          /* HL_ENOMEM once a step that may be skipped failed to allocate (note_skip) */
     float *ef_mean, *ef_inv; /* edge-feature standardisation (m each), NULL when off */
     int ran;
     hli_rng rng;
@@ -245,6 +246,23 @@ void hl_trainer_free(hl_trainer *t)
     free(t);
 }
 
+/* A step that may be skipped for a reason of the data (a clustering refused
+ * for too few points, a singular whitening fit) has just failed: if the
+ * failure was an allocation, training must fail with it (never HL_OK with
+ * another model), so it is remembered here and returned by the callers. */
+static void note_skip(hl_trainer *t)
+{
+    if (t->fail == HL_OK && hl_last_error_status() == HL_ENOMEM)
+        t->fail = HL_ENOMEM;
+}
+
+/* The status to return once note_skip has recorded a failure, with the
+ * thread's last error still describing it. */
+static hl_status skipped_failure(const hl_trainer *t)
+{
+    return hl_last_error_status() == t->fail ? t->fail : hli_oom();
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -252,7 +270,7 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* The best mean F over tau of the snn decode with the default merge (defined with the tau curves below). */
-static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
+static double snn_best_f(hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
                          int64_t *pred, float *best_tau);
 
 /* Fit the within-class whitening on the training classes (sub_x, sub_y)
@@ -282,7 +300,7 @@ static hl_status train_whitening(hl_trainer *t, float *xn, const int64_t *labels
         return hl_last_error_status();
     if ((st = hli_whiten_fit(sub_x, sub_y, ntr, d, ridge, w)) != HL_OK) {
         free(w);
-        if (!automatic)
+        if (!automatic || st == HL_ENOMEM)
             return st;
         hli_log(HL_LOG_INFO, "training: no whitening: %s", hl_last_error());
         return HL_OK;
@@ -306,9 +324,17 @@ static hl_status train_whitening(hl_trainer *t, float *xn, const int64_t *labels
             }
         float tau_raw = 0.0f, tau_w = 0.0f;
         const double f_raw = snn_best_f(t, vx, vy, nv, d, pred, &tau_raw);
+        if (t->fail != HL_OK) {
+            st = skipped_failure(t);
+            goto done;
+        }
         if ((st = hli_whiten_apply(w, vx, nv, d)) != HL_OK)
             goto done;
         const double f_w = snn_best_f(t, vx, vy, nv, d, pred, &tau_w);
+        if (t->fail != HL_OK) {
+            st = skipped_failure(t);
+            goto done;
+        }
         keep = f_w > f_raw;
         hli_log(HL_LOG_INFO,
                 "training: validation F of the snn decode (best tau, merge %.1f): %.4f raw (tau %.2f), %.4f "
@@ -641,6 +667,7 @@ static int val_cluster(hl_trainer *t, int all, int32_t score, float tau, int32_t
     co.num_threads = t->opts.num_threads;
     hl_clustering *cl = NULL;
     if (hl_cluster(t->model, px, pn, t->model->cfg.feature_dim, NULL, &co, &cl) != HL_OK) {
+        note_skip(t);
         hli_log(HL_LOG_WARN, "training: tau selection skipped: %s", hl_last_error());
         return 0;
     }
@@ -851,6 +878,8 @@ static int tau_curve(hl_trainer *t, int all, int32_t score, int32_t max_levels, 
         if (slack > 0.0 ? pts[s].f >= *top - slack : pts[s].f > pts[pick].f)
             pick = s; /* slack 0: the first maximum */
 done:
+    if (pick < 0)
+        note_skip(t);
     free(sc);
     free(dens);
     if (lk != sc)
@@ -866,7 +895,7 @@ done:
  * (logged).  The whitening check compares the raw and the mapped features
  * with it, each at its own best tau, because the tau that suits one space
  * need not suit the other. */
-static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
+static double snn_best_f(hl_trainer *t, float *x, const int64_t *y, int64_t n, int64_t d,
                          int64_t *pred, float *best_tau)
 {
     hl_knn_options ko;
@@ -905,6 +934,8 @@ static double snn_best_f(const hl_trainer *t, float *x, const int64_t *y, int64_
         }
     }
 done:
+    if (best < 0.0)
+        note_skip(t);
     hl_graph_free(g);
     free(sc);
     free(dens);
@@ -930,6 +961,8 @@ static float train_merge(hl_trainer *t)
     if (t->all_x == NULL)
         return t->merge;
     int64_t *pa = hli_alloc((size_t)t->all_n, sizeof(int64_t));
+    if (pa == NULL)
+        note_skip(t);
     tau_point pts[10];
     double top = -1.0;
     const int pick = pa ? tau_curve(t, 1, HL_SCORE_SNN, 1, -1.0f, 0.0, pa, pts, &top) : -1;
@@ -961,13 +994,17 @@ static double val_cluster_f(hl_trainer *t)
     if (t->ef_mean != NULL && m->edge_w >= 0) {
         nw = (size_t)(m->t[m->edge_w].rows * m->t[m->edge_w].cols);
         nb = (size_t)(m->t[m->edge_b].rows * m->t[m->edge_b].cols);
-        if ((saved = hli_alloc(nw + nb, sizeof(float))) == NULL)
+        if ((saved = hli_alloc(nw + nb, sizeof(float))) == NULL) {
+            note_skip(t);
             return NAN;
+        }
         memcpy(saved, hli_param(m, m->edge_w), nw * sizeof(float));
         memcpy(saved + nw, hli_param(m, m->edge_b), nb * sizeof(float));
         hli_fold_edge_standardization(m, t->ef_mean, t->ef_inv);
     }
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
+    if (pred == NULL)
+        note_skip(t);
     if (pred == NULL || tau_curve(t, 0, HL_SCORE_PROB, 1, train_merge(t), HLI_TAU_SLACK, pred, pts, &top) < 0)
         top = NAN;
     free(pred);
@@ -990,8 +1027,10 @@ static void select_tau(hl_trainer *t)
     memset(&best_pt, 0, sizeof best_pt);
     tau_point pts[HLI_TAU_STEPS];
     int64_t *pred = hli_alloc((size_t)t->val_n, sizeof(int64_t));
-    if (pred == NULL)
+    if (pred == NULL) {
+        note_skip(t);
         return;
+    }
     /* pass 0: the model's probability, one level; pass 1: the same with the
      * full hierarchy (early stop), kept only if it beats one level by more
      * than the slack; pass 2: the shared-neighbour fallback, one level.
@@ -1185,6 +1224,10 @@ hl_status hl_trainer_run(hl_trainer *t)
                                      : pr.val_level0_auc;
                     if (o->checkpoint_metric == HL_CHECKPOINT_CLUSTER) {
                         pr.val_cluster_f = val_cluster_f(t);
+                        if (t->fail != HL_OK) {
+                            st = skipped_failure(t);
+                            goto out;
+                        }
                         sel = isnan(pr.val_cluster_f) ? sel : pr.val_cluster_f;
                     }
                     if (sel > best_auc) {
@@ -1211,6 +1254,8 @@ out:
         return st;
     if (o->select_tau)
         select_tau(t);
+    if (t->fail != HL_OK) /* a step failed to allocate: no model rather than another one */
+        return skipped_failure(t);
     if (canceled)
         return hli_error(HL_ECANCELED, "training stopped by the progress callback at step %lld", (long long)step);
     return HL_OK;
