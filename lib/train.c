@@ -425,6 +425,7 @@ hl_status hl_trainer_create(hl_model *model, const hl_train_options *opts, const
         memcpy(sub_x + q * d, xn + tr_idx[q] * d, (size_t)d * sizeof(float));
         sub_y[q] = labels[tr_idx[q]];
     }
+    hl_clear_error(); /* note_skip reads the thread's last error: none from before this call */
     if ((st = train_whitening(t, xn, labels, n, d, cls, nval, sub_x, sub_y, tr_idx, ntr)) != HL_OK)
         goto fail;
     if ((st = hli_tset_build(sub_x, sub_y, ntr, d, opts, model->cfg.edge_features, t->nt, &t->train)) != HL_OK)
@@ -1127,6 +1128,7 @@ hl_status hl_trainer_run(hl_trainer *t)
     if (t->ran)
         return hli_error(HL_EINVAL, "hl_trainer_run: this trainer has already run (create a new one)");
     t->ran = 1;
+    hl_clear_error(); /* note_skip reads the thread's last error: none from before this call */
     hl_model *m = t->model;
     const hl_train_options *o = &t->opts;
     const int64_t np = m->num_params;
