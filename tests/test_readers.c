@@ -1,13 +1,16 @@
 /* Every file reader refuses what is not a regular file before sizing or
  * allocating anything: a directory is HL_EIO naming the path (the model
  * reader used to take a directory's seek offset as its size and fail with
- * HL_ENOMEM), and a missing file is HL_EIO. */
+ * HL_ENOMEM), a FIFO is HL_EIO at once (opening it used to block until a
+ * writer came), and a missing file is HL_EIO. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -42,6 +45,35 @@ START_TEST(test_directory_is_refused_as_not_a_file)
 }
 END_TEST
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_readers: a reader blocked on a FIFO\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(3);
+}
+
+START_TEST(test_fifo_is_refused_without_blocking)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    signal(SIGALRM, on_alarm);
+    for (int r = 0; r < NREADERS; r++) {
+        void *out = &out;
+        alarm(10); /* a reader that blocks fails the test instead of hanging it */
+        hl_status st = read_with(r, path, &out);
+        alarm(0);
+        ck_assert_msg(st == HL_EIO, "%s on a FIFO: %s (%s)", reader_name[r], hl_status_str(st), hl_last_error());
+        ck_assert_ptr_null(out);
+        ck_assert_ptr_nonnull(strstr(hl_last_error(), "not a regular file"));
+    }
+    signal(SIGALRM, SIG_DFL);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_missing_file_is_eio)
 {
     char path[512];
@@ -64,6 +96,7 @@ int main(void)
     Suite *s = suite_create("readers");
     TCase *tc = tcase_create("not_a_file");
     tcase_add_test(tc, test_directory_is_refused_as_not_a_file);
+    tcase_add_test(tc, test_fifo_is_refused_without_blocking);
     tcase_add_test(tc, test_missing_file_is_eio);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
