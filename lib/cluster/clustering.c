@@ -24,13 +24,13 @@ hl_status hli_clustering_record(hl_clustering *c, const int64_t *node_of_point, 
         size_t bytes;
         if (hli_check_dims("hierarchy labels", cap, c->n, sizeof(int64_t), &bytes) != HL_OK)
             return hl_last_error_status();
-        int64_t *l = realloc(c->labels, bytes);
+        int64_t *l = hli_realloc(c->labels, bytes, 1);
         if (l == NULL)
-            return hli_oom();
+            return hl_last_error_status();
         c->labels = l;
-        int64_t *s = realloc(c->stats, (size_t)cap * 4 * sizeof(int64_t));
+        int64_t *s = hli_realloc(c->stats, (size_t)cap * 4, sizeof(int64_t));
         if (s == NULL)
-            return hli_oom();
+            return hl_last_error_status();
         c->stats = s;
         c->cap = cap;
     }

@@ -114,9 +114,9 @@ hl_status hli_cluster_links(const hl_graph *g, const float *sc, const int64_t *l
                 st = hli_error(HL_ERANGE, "cluster links: too many pairs");
                 goto done;
             }
-            hli_link *p = realloc(pairs, bytes);
+            hli_link *p = hli_realloc(pairs, bytes, 1);
             if (p == NULL) {
-                st = hli_oom();
+                st = HL_ENOMEM;
                 goto done;
             }
             pairs = p;

@@ -63,6 +63,19 @@ void *hli_calloc(size_t count, size_t size)
     return p;
 }
 
+void *hli_realloc(void *ptr, size_t count, size_t size)
+{
+    size_t bytes;
+    if (!hli_mul_size(count, size, &bytes)) {
+        hli_error(HL_ERANGE, "allocation of %zu x %zu bytes overflows", count, size);
+        return NULL;
+    }
+    void *p = HLI_FAULT() ? NULL : realloc(ptr, bytes ? bytes : 1);
+    if (p == NULL)
+        hli_oom();
+    return p;
+}
+
 hl_status hli_check_dims(const char *what, int64_t rows, int64_t cols, size_t elem_size, size_t *bytes)
 {
     if (rows < 1 || cols < 1)

@@ -36,6 +36,9 @@ bool hli_mul_size(size_t a, size_t b, size_t *out);
 void *hli_alloc(size_t count, size_t size);
 /* Same, zeroed. */
 void *hli_calloc(size_t count, size_t size);
+/* realloc to count*size bytes with the same checks; on failure @p ptr is
+ * left allocated and unchanged. */
+void *hli_realloc(void *ptr, size_t count, size_t size);
 #ifdef HL_FAULT_INJECTION
 /* Allocation-failure injection (test builds only, alloc.c): arm(n) makes the
  * nth allocation from now fail (0 disarms); count() = allocations since arm;

@@ -138,7 +138,7 @@ hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float 
     int failed = 0;
 #pragma omp parallel num_threads(nt)
     {
-        double *acc = malloc((size_t)d * sizeof(double));
+        double *acc = hli_alloc((size_t)d, sizeof(double));
         if (acc == NULL) {
 #pragma omp atomic write
             failed = 1;

@@ -4,8 +4,10 @@
 #include "io/io_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 bool hli_host_little_endian(void)
 {
@@ -33,22 +35,30 @@ hl_status hli_file_open_read(const char *path, FILE **fp, uint64_t *size)
     *size = 0;
     if (path == NULL || path[0] == '\0')
         return hli_error(HL_EINVAL, "path is NULL or empty");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    /* O_NONBLOCK: opening a FIFO without a writer must not block before the
+     * regular-file check below refuses it; it does not affect regular files. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return hli_error(HL_EIO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         hl_status s = hli_error(HL_EIO, "cannot stat '%s': %s", path, strerror(errno));
-        fclose(f);
+        close(fd);
         return s;
     }
     if (!S_ISREG(st.st_mode)) {
-        fclose(f);
+        close(fd);
         return hli_error(HL_EIO, "'%s' is not a regular file", path);
     }
     if (st.st_size < 0) {
-        fclose(f);
+        close(fd);
         return hli_error(HL_EIO, "'%s' has a negative size", path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        hl_status s = hli_error(HL_EIO, "cannot open '%s': %s", path, strerror(errno));
+        close(fd);
+        return s;
     }
     *fp = f;
     *size = (uint64_t)st.st_size;

@@ -310,9 +310,9 @@ static hl_status search_chunk(const float *xn, int64_t d, int64_t q0, int64_t nq
                 }
                 if (ntiles == cap) {
                     int64_t ncap = cap ? 2 * cap : 256;
-                    ivf_tile *nt2 = realloc(tiles, sizeof *tiles * (size_t)ncap);
+                    ivf_tile *nt2 = hli_realloc(tiles, (size_t)ncap, sizeof *tiles);
                     if (nt2 == NULL) {
-                        st = hli_oom();
+                        st = HL_ENOMEM;
                         goto done;
                     }
                     tiles = nt2;

@@ -187,29 +187,26 @@ hl_status hl_model_save(const hl_model *model, const char *path)
 /* Read a whole file; its real size bounds every later allocation. */
 static hl_status read_file(const char *path, unsigned char **out, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return hli_error(HL_EIO, "cannot open model file '%s'", path);
-    if (fseek(fp, 0, SEEK_END) != 0) {
+    FILE *fp;
+    uint64_t sz;
+    hl_status st = hli_file_open_read(path, &fp, &sz); /* regular files only */
+    if (st != HL_OK)
+        return st;
+    if (sz > SIZE_MAX - 1) {
         fclose(fp);
-        return hli_error(HL_EIO, "cannot seek in model file '%s'", path);
-    }
-    long sz = ftell(fp);
-    if (sz < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return hli_error(HL_EIO, "cannot size model file '%s'", path);
+        return hli_error(HL_ERANGE, "model file '%s' of %llu bytes does not fit in memory", path,
+                         (unsigned long long)sz);
     }
     unsigned char *buf = hli_alloc((size_t)sz + 1, 1);
     if (buf == NULL) {
         fclose(fp);
         return hl_last_error_status();
     }
-    size_t got = fread(buf, 1, (size_t)sz, fp);
-    int err = ferror(fp);
+    st = hli_file_read_exact(fp, path, buf, (size_t)sz, 0);
     fclose(fp);
-    if (err || got != (size_t)sz) {
+    if (st != HL_OK) {
         free(buf);
-        return hli_error(HL_EIO, "cannot read model file '%s'", path);
+        return st;
     }
     *out = buf;
     *len = (size_t)sz;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef HL_FAULT_INJECTION
@@ -222,9 +223,9 @@ static hl_status sc_train(uint64_t *digest)
     o.num_graphs = 1;
     o.k_list[0] = 4;
     o.levels[0] = 2;
-    o.epochs = 2;
+    o.epochs = 1;
     o.batch_size = 16;
-    o.eval_every = 2;
+    o.eval_every = 0; /* validation (with the clustering checkpoint) at the last step only */
     o.val_fraction = 0.34;
     o.num_threads = 1;
     o.seed = 3;
@@ -408,6 +409,7 @@ static sweep_stats sweep(const char *name, scenario_fn fn, int is_writer, const 
 {
     sweep_stats s = {0, 0, 0};
     uint64_t want = 0, got;
+    const time_t t0 = time(NULL);
     if (is_writer)
         put_old(writer_path);
     hli_fault_arm(0);
@@ -443,8 +445,10 @@ static sweep_stats sweep(const char *name, scenario_fn fn, int is_writer, const 
             s.failed++;
         }
     }
-    fprintf(stderr, "alloc-fail %-18s %5lld allocations: %5lld fail with HL_ENOMEM, %4lld recover with the same result\n",
-            name, s.allocs, s.failed, s.recovered);
+    fprintf(stderr,
+            "alloc-fail %-20s %5lld allocations: %5lld fail with HL_ENOMEM, %4lld recover with the same result "
+            "(%llds)\n",
+            name, s.allocs, s.failed, s.recovered, (long long)(time(NULL) - t0));
     return s;
 }
 
@@ -482,25 +486,24 @@ int main(void)
     if (mkdtemp(tmpdir) == NULL)
         return 1;
     Suite *s = suite_create("alloc_fail");
-    TCase *tc = tcase_create("sweep");
-    tcase_set_timeout(tc, 1200);
-    tcase_add_test(tc, test_knn_exact);
-    tcase_add_test(tc, test_knn_approx);
-    tcase_add_test(tc, test_graph_build);
-    tcase_add_test(tc, test_cluster_sim);
-    tcase_add_test(tc, test_cluster_snn_merge);
-    tcase_add_test(tc, test_cluster_truth);
-    tcase_add_test(tc, test_cluster_model);
-    tcase_add_test(tc, test_model_load);
-    tcase_add_test(tc, test_model_save);
-    tcase_add_test(tc, test_npy_read);
-    tcase_add_test(tc, test_labels_read);
-    tcase_add_test(tc, test_meta_read);
-    tcase_add_test(tc, test_npy_write);
-    tcase_add_test(tc, test_meta_write);
-    tcase_add_test(tc, test_train);
-    tcase_add_test(tc, test_train_selection_fails);
-    suite_add_tcase(s, tc);
+    /* one case per scenario, so that CK_RUN_CASE=<name> runs one sweep */
+    const struct {
+        const char *name;
+        const TTest *test;
+    } cases[] = {{"knn_exact", test_knn_exact},     {"knn_approx", test_knn_approx},
+                 {"graph_build", test_graph_build}, {"cluster_sim", test_cluster_sim},
+                 {"cluster_snn_merge", test_cluster_snn_merge}, {"cluster_truth", test_cluster_truth},
+                 {"cluster_model", test_cluster_model}, {"model_load", test_model_load},
+                 {"model_save", test_model_save},   {"npy_read", test_npy_read},
+                 {"labels_read", test_labels_read}, {"meta_read", test_meta_read},
+                 {"npy_write", test_npy_write},     {"meta_write", test_meta_write},
+                 {"train", test_train},             {"train_selection", test_train_selection_fails}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 3600);
+        tcase_add_test(tc, cases[i].test);
+        suite_add_tcase(s, tc);
+    }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     const int failed = srunner_ntests_failed(sr);

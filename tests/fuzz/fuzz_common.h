@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static char fz_path[4096];
-static char fz_path2[4096];
+static char fz_path2[4096 + 8];
 
 static void fz_cleanup(void)
 {

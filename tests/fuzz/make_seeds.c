@@ -131,26 +131,26 @@ int main(int argc, char **argv)
     const char meta2[] = "9223372036854775807\r\n-9223372036854775808";
     put(path_of("fuzz_lc_meta", "limits.meta"), meta2, sizeof meta2 - 1, NULL, 0);
 
-    /* models: one per format version the writer produces */
+    /* models (format version 1): each optional header field set once */
     hl_model_config cfg;
     hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = 4;
     cfg.hidden = 4;
     cfg.link_head = HL_LINK_HEAD_REFERENCE;
-    model_seed("v1_reference.hlm", &cfg, 0, 0, 0);
+    model_seed("reference.hlm", &cfg, 0, 0, 0);
     hl_model_config_init(&cfg, sizeof cfg);
     cfg.feature_dim = 3;
     cfg.hidden = 4;
     cfg.rel_rank = 2;
     cfg.num_conv = 2;
     cfg.edge_features = HL_EDGE_FEAT_SIM | HL_EDGE_FEAT_SNN | HL_EDGE_FEAT_RANK_DST;
-    model_seed("v2_relational.hlm", &cfg, 0, 0, 0);
-    model_seed("v3_levels.hlm", &cfg, 10, 0, 0);
-    model_seed("v4_merge.hlm", &cfg, 0, 0.5f, 0);
-    model_seed("v5_whiten.hlm", &cfg, 3, 0.25f, 1);
+    model_seed("relational_low_rank.hlm", &cfg, 0, 0, 0);
+    model_seed("levels.hlm", &cfg, 10, 0, 0);
+    model_seed("merge.hlm", &cfg, 0, 0.5f, 0);
+    model_seed("levels_merge_whiten.hlm", &cfg, 3, 0.25f, 1);
     cfg.rel_rank = 0;
     cfg.num_conv = 1;
-    model_seed("v1_relational_full.hlm", &cfg, 0, 0, 0);
+    model_seed("relational_full_rank.hlm", &cfg, 0, 0, 0);
     printf("make_seeds: corpora written under %s\n", root);
     return 0;
 }
