@@ -12,6 +12,8 @@
 #      with a clean environment (scripts/ci/install.sh)
 #   g. ctypes FFI test with Debian's /usr/bin/python3
 #   h. the Python package (python/): pip install into a venv, pytest, example
+#   h2-h4. libFuzzer on every file reader (bounded), the allocation-failure
+#      sweep under ASan, ThreadSanitizer on the thread suites
 #   i. the test suite against reference BLAS (libblas.so.3), a build with BLIS
 #   j. Debian packages: build (tests run), lintian, install, consume, purge
 # Stops at the first failure with a message naming the step; prints a summary.
@@ -65,7 +67,7 @@ die() { echo "test.sh: ERROR: $*" >&2; exit 1; }
 step "0-deps"
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
     bash scripts/install_deps.sh cmake make gcc libc6-dev binutils clang libomp-dev libopenblas-dev check \
-        pkg-config python3 cppcheck groff-base man-db abigail-tools
+        pkg-config python3 cppcheck groff-base man-db abigail-tools libclang-rt-14-dev
 fi
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing"
 for tool in gcc clang cmake cppcheck; do
@@ -151,6 +153,17 @@ pass
 # ---- h. Python package -------------------------------------------------------------
 step "h-python"
 bash scripts/ci/python.sh "$B_GCC"
+pass
+
+# ---- h2. reliability: fuzzing, allocation failures, races ------------------------
+step "h2-fuzz"
+bash scripts/ci/fuzz.sh "${FUZZ_SECONDS:-20}"
+pass
+step "h3-fault"
+bash scripts/ci/fault.sh
+pass
+step "h4-tsan"
+bash scripts/ci/tsan.sh
 pass
 
 # ---- i. other BLAS ----------------------------------------------------------------
