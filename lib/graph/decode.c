@@ -58,8 +58,7 @@ hl_status hl_decode(const hl_graph *graph, const float *score, const float *dens
             return hl_last_error_status();
     }
     const int64_t *off = graph->offsets, *src = graph->src;
-    int nt = hli_threads(0);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(hli_threads(0)) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         int64_t best = -1;
         float bs = 0.0f;

@@ -82,6 +82,7 @@ static float mean_nn_sim(const hl_graph *g, int64_t v)
 hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, int64_t d, int num_threads,
                             float *out)
 {
+    (void)num_threads; /* used only by the OpenMP pragmas */
     if (g == NULL || out == NULL)
         return hli_error(HL_EINVAL, "edge features: graph or output is NULL");
     if (flags & ~HLI_EDGE_FEAT_ALL)
