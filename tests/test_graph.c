@@ -280,6 +280,16 @@ START_TEST(test_bad_input)
     expect_err(hl_graph_from_neighbors(nb, bs, 3, 2, &g), HL_EINVAL, "row 1, entry 1: similarity");
     bs[3] = -INFINITY;
     expect_err(hl_graph_from_neighbors(nb, bs, 3, 2, &g), HL_EINVAL, "row 1, entry 1");
+    /* inner products of unnormalised rows are not cosines (the decode would
+     * read 1.5 as "the same point") */
+    bs[3] = 1.5f;
+    expect_err(hl_graph_from_neighbors(nb, bs, 3, 2, &g), HL_EINVAL, "not a cosine in [-1, 1]");
+    bs[3] = -1.01f;
+    expect_err(hl_graph_from_neighbors(nb, bs, 3, 2, &g), HL_EINVAL, "row 1, entry 1: similarity -1.01");
+    bs[3] = 1.0005f; /* rounding of a cosine is tolerated */
+    ck_assert_int_eq(hl_graph_from_neighbors(nb, bs, 3, 2, &g), HL_OK);
+    hl_graph_free(g);
+    g = NULL;
 
     float x[12] = {1, 0, 0, 1, 1, 1, 0.5f, 0, 2, 0, 1, 3};
     hl_knn_options o;

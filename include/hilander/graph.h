@@ -92,10 +92,14 @@ HL_API hl_status hl_graph_build(const float *x, int64_t n, int64_t d, const hl_k
  * similarity is ignored).  The graph stores the lists as "i first (similarity
  * 1), then the other entries in the caller's order"; a row that does not
  * contain i keeps only its first k-1 other entries.
- * @param nbrs n*k ids, row-major; @param sims n*k similarities, same layout
+ * @param nbrs n*k ids, row-major
+ * @param sims n*k cosine similarities, same layout, in [-1, 1] (1e-3 of
+ *             rounding tolerated); a similarity within 1e-6 of 1 marks the
+ *             two rows as the same point (hl_decode's duplicate rule)
  * @param out  receives a new graph on success; release with hl_graph_free()
  * @return HL_OK; HL_EINVAL (NULL argument, ids outside [-1, n), an id twice
- *         in one row, k outside [1, n], non-finite similarities); HL_ERANGE
+ *         in one row, k outside [1, n], a similarity that is not a cosine:
+ *         non-finite or outside [-1, 1]); HL_ERANGE
  *         (sizes overflow); HL_ENOMEM
  */
 HL_API hl_status hl_graph_from_neighbors(const int64_t *nbrs, const float *sims, int64_t n, int64_t k,

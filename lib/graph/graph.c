@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rounding a caller's cosines may leave them slightly outside [-1, 1]. */
+#define HLI_COS_SLACK 1e-3f
+
 /* An edge j -> i exists for every list entry j that is present (>= 0), is
  * not i itself, and has a non-negative similarity. */
 static int keep_entry(int64_t j, float s, int64_t i)
@@ -173,10 +176,11 @@ hl_status hl_graph_from_neighbors(const int64_t *nbrs, const float *sims, int64_
                 return hli_error(HL_EINVAL, "graph from neighbours: row %lld, entry %lld: id %lld is not in [-1, %lld)",
                                  (long long)i, (long long)t, (long long)j, (long long)n);
             }
-            if (j >= 0 && !isfinite(s)) {
+            if (j >= 0 && !(s >= -1.0f - HLI_COS_SLACK && s <= 1.0f + HLI_COS_SLACK)) {
                 free(stamp);
-                return hli_error(HL_EINVAL, "graph from neighbours: row %lld, entry %lld: similarity is not finite",
-                                 (long long)i, (long long)t);
+                return hli_error(HL_EINVAL,
+                                 "graph from neighbours: row %lld, entry %lld: similarity %g is not a cosine in [-1, 1]",
+                                 (long long)i, (long long)t, (double)s);
             }
             if (j >= 0) {
                 if (stamp[j] == i) {
