@@ -622,6 +622,97 @@ START_TEST(test_threads_budget_and_blas_restored)
 }
 END_TEST
 
+/* Per point and per cluster (issue: confidences and representatives):
+ * at level 0 the representative of a cluster is its decode peak and a
+ * point's confidence the score of the edge to its decode parent, both checked
+ * against hl_decode on the same graph and scores; at every level, sizes count
+ * the labels, every representative lies in its cluster, confidences are in
+ * [0, 1]. */
+START_TEST(test_confidence_and_representatives)
+{
+    const int64_t nc = 8, m = 15, d = 8, n = nc * m, k = 10;
+    int64_t *y;
+    float *x = th_blobs(nc, m, d, 0.3, 31, &y);
+    float *xn = NULL;
+    hl_graph *g = th_level0_graph(x, n, d, k, &xn);
+    hli_level lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = lv.n_points = n;
+    lv.d = d;
+    lv.x = lv.c = xn;
+    float *sc = malloc((size_t)g->num_edges * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
+    float *conf = malloc((size_t)n * sizeof(float));
+    int64_t *parent = malloc((size_t)n * sizeof(int64_t)), *peak = malloc((size_t)n * sizeof(int64_t));
+    int64_t *lab = malloc((size_t)n * sizeof(int64_t)), *size = malloc((size_t)n * sizeof(int64_t));
+    int64_t *rep = malloc((size_t)n * sizeof(int64_t)), *count = malloc((size_t)n * sizeof(int64_t));
+    ck_assert(sc && dens && conf && parent && peak && lab && size && rep && count);
+    ck_assert_int_eq(hli_level_scores(NULL, &lv, g, HL_SCORE_SNN, 0, 1, sc, dens), HL_OK);
+    ck_assert_int_eq(hl_decode(g, sc, dens, 0.45f, parent, peak), HL_OK);
+
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = k;
+    o.score = HL_SCORE_SNN;
+    o.tau = 0.45f;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    o.merge = 1.0f;
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_confidence(c, conf), HL_OK);
+    int peaks = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float want = 1.0f;
+        for (int64_t e = g->offsets[i]; parent[i] >= 0 && e < g->offsets[i + 1]; e++)
+            if (g->src[e] == parent[i]) {
+                want = sc[e];
+                break;
+            }
+        ck_assert_float_eq(conf[i], want);
+        ck_assert(conf[i] >= 0.0f && conf[i] <= 1.0f);
+        peaks += parent[i] < 0;
+    }
+    ck_assert_int_gt(peaks, nc - 1);
+    const int32_t levels = hl_clustering_num_levels(c);
+    ck_assert_int_ge(levels, 2);
+    for (int32_t l = 0; l < levels; l++) {
+        int64_t ncl = 0;
+        ck_assert_int_eq(hl_clustering_level_stats(c, l, NULL, NULL, NULL, &ncl), HL_OK);
+        ck_assert_int_eq(hl_clustering_labels(c, l, lab), HL_OK);
+        ck_assert_int_eq(hl_clustering_clusters(c, l, size, rep), HL_OK);
+        memset(count, 0, (size_t)n * sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++) {
+            ck_assert(lab[i] >= 0 && lab[i] < ncl);
+            count[lab[i]]++;
+        }
+        for (int64_t q = 0; q < ncl; q++) {
+            ck_assert_int_eq(size[q], count[q]);
+            ck_assert(rep[q] >= 0 && rep[q] < n);
+            ck_assert_int_eq(lab[rep[q]], q); /* the representative is a member */
+        }
+        if (l == 0) /* the decode peak of the tree */
+            for (int64_t i = 0; i < n; i++)
+                ck_assert_int_eq(rep[lab[i]], peak[i]);
+    }
+    ck_assert_int_eq(hl_clustering_clusters(c, levels, size, rep), HL_EINVAL);
+    ck_assert_int_eq(hl_clustering_confidence(c, NULL), HL_EINVAL);
+    hl_clustering_free(c);
+    hl_graph_free(g);
+    free(xn);
+    free(sc);
+    free(dens);
+    free(conf);
+    free(parent);
+    free(peak);
+    free(lab);
+    free(size);
+    free(rep);
+    free(count);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* A model's stored level limit is hl_cluster's automatic limit when the
  * model's stored score is used (lib/cluster/cluster.c); 0 = one level. */
 START_TEST(test_model_stored_levels)
@@ -717,6 +808,7 @@ int main(void)
     tcase_add_test(tc, test_from_graph_equals_cluster);
     tcase_add_test(tc, test_duplicates_join);
     tcase_add_test(tc, test_threads_budget_and_blas_restored);
+    tcase_add_test(tc, test_confidence_and_representatives);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -148,6 +148,32 @@ HL_API hl_status hl_clustering_level_stats(const hl_clustering *clustering, int3
                                            int64_t *edges_added, int64_t *num_clusters);
 
 /**
+ * How sure each point's assignment is: confidence[q] in [0, 1] is the score
+ * (under the clustering's score: the model's link probability, cosine or
+ * shared-neighbour fraction) of the level-0 edge that attached point q to its
+ * tree in the decode, and 1 for a point that is the peak of its level-0 tree.
+ * A low value marks a point that joined its cluster by a weak link.
+ * @param confidence caller array of hl_clustering_num_points() floats
+ * @return HL_OK; HL_EINVAL (NULL argument).  Since 0.2.0.
+ */
+HL_API hl_status hl_clustering_confidence(const hl_clustering *clustering, float *confidence);
+
+/**
+ * The clusters of one level: for cluster id c in [0, num_clusters) (the ids
+ * of hl_clustering_labels() at that level; num_clusters from
+ * hl_clustering_level_stats()), sizes[c] = its number of points and
+ * representatives[c] = the point it grew from: the peak of its tree, traced
+ * down to level 0 through the peaks of the levels below (for the
+ * linkage-merge level: the merged clusters' representative with the highest
+ * level-0 density, ties to the smaller index).
+ * @param level 0-based level, -1 = the last
+ * @param sizes, representatives caller arrays of num_clusters entries; either may be NULL
+ * @return HL_OK; HL_EINVAL (NULL clustering, level out of range).  Since 0.2.0.
+ */
+HL_API hl_status hl_clustering_clusters(const hl_clustering *clustering, int32_t level, int64_t *sizes,
+                                        int64_t *representatives);
+
+/**
  * One decode on a graph (docs/ALGORITHM.md, "Decode"): edge j -> i is kept iff
  * density[j] > density[i] and score[e] > tau; each node takes the kept in-edge
  * with the largest score as its parent (ties: smaller source index).

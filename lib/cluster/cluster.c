@@ -24,6 +24,8 @@ typedef struct cluster_run {
     const hl_graph *given0; /* the caller's level-0 graph (hl_cluster_from_graph), or NULL */
     hl_graph *g0;     /* level 0 graph and linkage scores, kept for the merge */
     float *sc0;
+    int64_t *rep;     /* the representative point of each node of the current level */
+    float *dens0;     /* level-0 densities (choose the representative of a merged cluster) */
 } cluster_run;
 
 /* Level 0 as hli_level_init would make it, but borrowing the features @p x0
@@ -65,6 +67,54 @@ static hl_status keep_level0(cluster_run *r, hl_graph *g, float *sc)
     return r->sc0 != NULL ? HL_OK : hl_last_error_status();
 }
 
+/* Level 0's per-point outputs: the confidence of each point (the score of the
+ * edge to its decode parent, clamped to [0, 1]; 1 for a peak) into the
+ * result, and the densities for the merge's choice of representatives. */
+static hl_status keep_level0_points(cluster_run *r, const hl_graph *g, const float *sc, const float *dens,
+                                    const int64_t *parent, int64_t n)
+{
+    float *conf = hli_alloc((size_t)n, sizeof(float));
+    r->dens0 = hli_alloc((size_t)n, sizeof(float));
+    if (conf == NULL || r->dens0 == NULL) {
+        free(conf);
+        return hl_last_error_status();
+    }
+    memcpy(r->dens0, dens, (size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        float s = 1.0f;
+        for (int64_t e = g->offsets[i]; parent[i] >= 0 && e < g->offsets[i + 1]; e++)
+            if (g->src[e] == parent[i]) {
+                s = sc[e] < 0.0f ? 0.0f : sc[e] > 1.0f ? 1.0f : sc[e];
+                break;
+            }
+        conf[i] = s;
+    }
+    r->c->confidence = conf;
+    return HL_OK;
+}
+
+/* The representatives of the next level's nodes: node v of the next level is
+ * the v-th peak (in increasing index, as hli_level_next numbers them), and
+ * keeps its peak's representative.  Replaces r->rep. */
+static hl_status next_representatives(cluster_run *r, const int64_t *peak, int64_t n, int64_t n_next)
+{
+    int64_t *rep = hli_alloc((size_t)n_next, sizeof(int64_t));
+    if (rep == NULL)
+        return hl_last_error_status();
+    int64_t v = 0;
+    for (int64_t u = 0; u < n && v < n_next; u++)
+        if (peak[u] == u)
+            rep[v++] = r->rep[u];
+    if (v != n_next) {
+        free(rep);
+        return hli_error(HL_EINTERNAL, "cluster: %lld peaks for %lld next-level nodes", (long long)v,
+                         (long long)n_next);
+    }
+    free(r->rep);
+    r->rep = rep;
+    return HL_OK;
+}
+
 /* One level: graph of @p lv, scores, decode, the next level into @p next
  * (recorded in the result), and *added = the edges the decode chose. */
 static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *lv, hli_level *next, int64_t *added)
@@ -103,10 +153,14 @@ static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *l
     for (int64_t i = 0; i < lv->n; i++)
         *added += parent[i] >= 0;
     const double t3 = hli_now_seconds();
+    if (level == 0 && (st = keep_level0_points(r, g, sc, dens, parent, lv->n)) != HL_OK)
+        goto done;
     if ((st = hli_level_next(lv, peak, r->x0, next)) != HL_OK)
         goto done;
+    if ((st = next_representatives(r, peak, lv->n, next->n)) != HL_OK)
+        goto done;
     const int64_t stats[4] = {lv->n, g->num_edges, *added, next->n};
-    if ((st = hli_clustering_record(r->c, next->node_of_point, next->n, stats)) != HL_OK)
+    if ((st = hli_clustering_record(r->c, next->node_of_point, next->n, r->rep, stats)) != HL_OK)
         goto done;
     hli_log(HL_LOG_INFO,
             "cluster: level %d: %lld nodes, %lld edges, %lld added, %lld clusters; seconds: knn %.3f, "
@@ -130,10 +184,16 @@ done:
 
 /* The linkage merge (merge.c) after the last level: @p top is the level
  * the hierarchy ended with (its node_of_point maps points to clusters), g0 and
- * sc0 the level-0 graph and scores.  Recorded as one more level. */
-static hl_status linkage_merge(hl_clustering *c, const hl_graph *g0, const float *sc0, const hli_level *top,
-                               float merge, const hl_cluster_options *opts)
+ * sc0 the level-0 graph and scores.  Recorded as one more level, whose
+ * clusters are represented by the densest (at level 0) of their members'
+ * representatives (ties: the smaller point index). */
+static hl_status linkage_merge(cluster_run *r, const hli_level *top)
 {
+    hl_clustering *c = r->c;
+    const hl_graph *g0 = r->g0;
+    const float *sc0 = r->sc0;
+    const float merge = r->plan.merge;
+    const hl_cluster_options *opts = r->opts;
     double t0 = hli_now_seconds();
     hli_link *links = NULL;
     int64_t nl = 0;
@@ -142,7 +202,9 @@ static hl_status linkage_merge(hl_clustering *c, const hl_graph *g0, const float
         return st;
     int64_t *root = hli_alloc((size_t)top->n, sizeof(int64_t));
     int64_t *merged = hli_alloc((size_t)c->n, sizeof(int64_t));
-    if (root == NULL || merged == NULL) {
+    int64_t *comp = hli_alloc((size_t)top->n, sizeof(int64_t));
+    int64_t *rep = hli_alloc((size_t)top->n, sizeof(int64_t));
+    if (root == NULL || merged == NULL || comp == NULL || rep == NULL) {
         st = hl_last_error_status();
         goto done;
     }
@@ -150,8 +212,19 @@ static hl_status linkage_merge(hl_clustering *c, const hl_graph *g0, const float
     hli_merge_init(&m, root, top->n);
     hli_merge_until(&m, links, nl, (double)merge);
     hli_merge_apply(&m, top->node_of_point, c->n, merged);
+    /* each component's representative: its members' densest representative */
+    for (int64_t v = 0; v < top->n; v++) {
+        comp[v] = v;
+        rep[v] = -1;
+    }
+    hli_merge_apply(&m, comp, top->n, comp);
+    for (int64_t v = 0; v < top->n; v++) {
+        const int64_t a = r->rep[v], b = rep[comp[v]];
+        if (b < 0 || r->dens0[a] > r->dens0[b] || (r->dens0[a] == r->dens0[b] && a < b))
+            rep[comp[v]] = a;
+    }
     const int64_t stats[4] = {top->n, nl, m.unions, top->n - m.unions};
-    if ((st = hli_clustering_record(c, merged, top->n, stats)) != HL_OK)
+    if ((st = hli_clustering_record(c, merged, top->n, rep, stats)) != HL_OK)
         goto done;
     hli_log(HL_LOG_INFO, "cluster: linkage merge at %g: %lld clusters, %lld candidate pairs, %lld joined, %lld "
             "clusters; seconds %.3f", (double)merge, (long long)top->n, (long long)nl, (long long)m.unions,
@@ -162,6 +235,8 @@ done:
     free(links);
     free(root);
     free(merged);
+    free(comp);
+    free(rep);
     return st;
 }
 
@@ -248,11 +323,19 @@ static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, 
         goto done;
     if ((st = level0_borrow(&lv, x0, n, d, truth)) != HL_OK)
         goto done;
+    if ((r.rep = hli_alloc((size_t)n, sizeof(int64_t))) == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        r.rep[i] = i;
     if ((st = cluster_levels(&r, &lv)) != HL_OK)
         goto done;
     if (r.g0 != NULL)
-        st = linkage_merge(r.c, r.g0, r.sc0, &lv, r.plan.merge, &full);
+        st = linkage_merge(&r, &lv);
 done:
+    free(r.rep);
+    free(r.dens0);
     if (r.g0 != given0)
         hl_graph_free(r.g0);
     free(r.sc0);

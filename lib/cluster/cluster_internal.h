@@ -56,15 +56,19 @@ struct hl_clustering {
     int64_t n;
     int32_t num_levels;
     int32_t cap;
-    int64_t *labels; /* cap * n */
-    int64_t *stats;  /* cap * 4: nodes, edges, edges added, clusters */
+    int64_t *labels;     /* cap * n */
+    int64_t *stats;      /* cap * 4: nodes, edges, edges added, clusters */
+    int64_t **rep;       /* cap: per level, the representative point of each cluster */
+    int64_t *num_rep;    /* cap: clusters per level (entries of rep[level]) */
+    float *confidence;   /* n: score of the level-0 edge that attached each point, 1 for peaks */
 };
 
 /* An empty result for n points. */
 hl_status hli_clustering_create(int64_t n, hl_clustering **out);
 /* Append one level: point q is in node node_of_point[q] of num_nodes_next
- * nodes (labels renumbered by first appearance); stats as in struct above. */
+ * nodes (labels renumbered by first appearance), node v's representative
+ * point is node_rep[v]; stats as in struct above. */
 hl_status hli_clustering_record(hl_clustering *c, const int64_t *node_of_point, int64_t num_nodes_next,
-                                const int64_t stats[4]);
+                                const int64_t *node_rep, const int64_t stats[4]);
 
 #endif

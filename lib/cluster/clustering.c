@@ -17,7 +17,7 @@ hl_status hli_clustering_create(int64_t n, hl_clustering **out)
 
 /* Labels renumbered 0..C-1 by first appearance. */
 hl_status hli_clustering_record(hl_clustering *c, const int64_t *node_of_point, int64_t num_nodes_next,
-                              const int64_t stats[4])
+                                const int64_t *node_rep, const int64_t stats[4])
 {
     if (c->num_levels == c->cap) {
         int32_t cap = c->cap ? 2 * c->cap : 4;
@@ -32,21 +32,37 @@ hl_status hli_clustering_record(hl_clustering *c, const int64_t *node_of_point, 
         if (s == NULL)
             return hl_last_error_status();
         c->stats = s;
+        int64_t **r = hli_realloc(c->rep, (size_t)cap, sizeof *r);
+        if (r == NULL)
+            return hl_last_error_status();
+        c->rep = r;
+        int64_t *nr = hli_realloc(c->num_rep, (size_t)cap, sizeof *nr);
+        if (nr == NULL)
+            return hl_last_error_status();
+        c->num_rep = nr;
         c->cap = cap;
     }
     int64_t *map = hli_alloc((size_t)num_nodes_next, sizeof(int64_t));
-    if (map == NULL)
+    int64_t *rep = hli_alloc((size_t)num_nodes_next, sizeof(int64_t));
+    if (map == NULL || rep == NULL) {
+        free(map);
+        free(rep);
         return hl_last_error_status();
+    }
     for (int64_t v = 0; v < num_nodes_next; v++)
         map[v] = -1;
     int64_t *out = c->labels + (size_t)c->num_levels * (size_t)c->n, next = 0;
     for (int64_t q = 0; q < c->n; q++) {
         int64_t v = node_of_point[q];
-        if (map[v] < 0)
+        if (map[v] < 0) {
+            rep[next] = node_rep[v];
             map[v] = next++;
+        }
         out[q] = map[v];
     }
     free(map);
+    c->rep[c->num_levels] = rep;
+    c->num_rep[c->num_levels] = next;
     memcpy(c->stats + 4 * (size_t)c->num_levels, stats, 4 * sizeof(int64_t));
     c->num_levels++;
     return HL_OK;
@@ -56,6 +72,11 @@ void hl_clustering_free(hl_clustering *clustering)
 {
     if (clustering == NULL)
         return;
+    for (int32_t l = 0; l < clustering->num_levels; l++)
+        free(clustering->rep[l]);
+    free(clustering->rep);
+    free(clustering->num_rep);
+    free(clustering->confidence);
     free(clustering->labels);
     free(clustering->stats);
     free(clustering);
@@ -109,5 +130,33 @@ hl_status hl_clustering_level_stats(const hl_clustering *clustering, int32_t lev
         *edges_added = s[2];
     if (num_clusters)
         *num_clusters = s[3];
+    return HL_OK;
+}
+
+hl_status hl_clustering_confidence(const hl_clustering *clustering, float *confidence)
+{
+    if (clustering == NULL || confidence == NULL)
+        return hli_error(HL_EINVAL, "clustering confidence: %s is NULL", clustering == NULL ? "clustering" : "output");
+    if (clustering->confidence == NULL) /* unreachable: every result has level 0 */
+        return hli_error(HL_EINTERNAL, "clustering confidence: not recorded");
+    memcpy(confidence, clustering->confidence, (size_t)clustering->n * sizeof(float));
+    return HL_OK;
+}
+
+hl_status hl_clustering_clusters(const hl_clustering *clustering, int32_t level, int64_t *sizes,
+                                 int64_t *representatives)
+{
+    hl_status st = check_level(clustering, &level);
+    if (st != HL_OK)
+        return st;
+    const int64_t nc = clustering->num_rep[level];
+    if (representatives != NULL)
+        memcpy(representatives, clustering->rep[level], (size_t)nc * sizeof(int64_t));
+    if (sizes != NULL) {
+        memset(sizes, 0, (size_t)nc * sizeof(int64_t));
+        const int64_t *lab = clustering->labels + (size_t)level * (size_t)clustering->n;
+        for (int64_t q = 0; q < clustering->n; q++)
+            sizes[lab[q]]++;
+    }
     return HL_OK;
 }
