@@ -64,6 +64,7 @@ hl_status hli_clustering_record(hl_clustering *c, const int64_t *node_of_point, 
     c->rep[c->num_levels] = rep;
     c->num_rep[c->num_levels] = next;
     memcpy(c->stats + 4 * (size_t)c->num_levels, stats, 4 * sizeof(int64_t));
+    c->stats[4 * (size_t)c->num_levels + 3] = next; /* the clusters hl_clustering_clusters reports */
     c->num_levels++;
     return HL_OK;
 }

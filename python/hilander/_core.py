@@ -298,13 +298,32 @@ class Clustering:
     first appearance); ``levels`` is the number of levels run;
     ``labels_at(level)`` gives the labels after one level; ``level_stats``
     is a list with one dict per level (``num_nodes``, ``num_edges``,
-    ``edges_added``, ``num_clusters``).  All arrays are owned by Python: the
-    library's result is copied out and freed at once.
+    ``edges_added``, ``num_clusters``).  ``confidence`` (float32, one per
+    row, in [0, 1]) is the score of the level-0 link that attached each row
+    to its cluster (1 for the densest row of a level-0 tree);
+    ``sizes_at(level)`` and ``representatives_at(level)`` give, per cluster
+    id of that level, its number of rows and the row it grew from.  All
+    arrays are owned by Python: the library's result is copied out and freed
+    at once.
     """
 
-    def __init__(self, hierarchy: np.ndarray, level_stats: List[Dict[str, int]]):
+    def __init__(self, hierarchy: np.ndarray, level_stats: List[Dict[str, int]],
+                 confidence: np.ndarray, sizes: List[np.ndarray], representatives: List[np.ndarray]):
         self.hierarchy = hierarchy
         self.level_stats = level_stats
+        self.confidence = confidence
+        self._sizes = sizes
+        self._representatives = representatives
+
+    def sizes_at(self, level: int = -1) -> np.ndarray:
+        """Rows per cluster after ``level`` (index = cluster id), int64."""
+        self.labels_at(level)
+        return self._sizes[level]
+
+    def representatives_at(self, level: int = -1) -> np.ndarray:
+        """The row each cluster of ``level`` grew from (index = cluster id), int64."""
+        self.labels_at(level)
+        return self._representatives[level]
 
     @property
     def levels(self) -> int:
@@ -407,15 +426,22 @@ def cluster(X: ArrayLike, model: Optional[Model] = None, *, k: Optional[int] = N
         num_levels = lib.hl_clustering_num_levels(handle)
         hierarchy = np.empty((num_levels, n), dtype=np.int64)
         stats = []
+        sizes, reps = [], []
         vals = [C.c_int64() for _ in range(4)]
         for level in range(num_levels):
             check(lib.hl_clustering_labels(handle, level, _iptr(hierarchy[level])))
             check(lib.hl_clustering_level_stats(handle, level, *[C.byref(v) for v in vals]))
             stats.append(dict(zip(("num_nodes", "num_edges", "edges_added", "num_clusters"),
                                   (v.value for v in vals))))
+            nc = stats[-1]["num_clusters"]
+            sizes.append(np.empty(nc, dtype=np.int64))
+            reps.append(np.empty(nc, dtype=np.int64))
+            check(lib.hl_clustering_clusters(handle, level, _iptr(sizes[-1]), _iptr(reps[-1])))
+        confidence = np.empty(n, dtype=np.float32)
+        check(lib.hl_clustering_confidence(handle, _fptr(confidence)))
     finally:
         lib.hl_clustering_free(handle)
-    return Clustering(hierarchy, stats)
+    return Clustering(hierarchy, stats, confidence, sizes, reps)
 
 
 # ---- train --------------------------------------------------------------------------

@@ -202,6 +202,8 @@ _SIGNATURES = {
     "hl_clustering_num_points": (C.c_int64, [_p]),
     "hl_clustering_labels": (C.c_int, [_p, C.c_int32, _i64p]),
     "hl_clustering_level_stats": (C.c_int, [_p, C.c_int32, _i64p, _i64p, _i64p, _i64p]),
+    "hl_clustering_confidence": (C.c_int, [_p, _f32p]),
+    "hl_clustering_clusters": (C.c_int, [_p, C.c_int32, _i64p, _i64p]),
     "hl_model_config_init": (C.c_int, [C.POINTER(ModelConfig), C.c_size_t]),
     "hl_model_config_check": (C.c_int, [C.POINTER(ModelConfig)]),
     "hl_model_free": (None, [_p]),

@@ -131,6 +131,22 @@ def test_cluster_blobs_unsupervised():
     assert m["pairwise_precision"] == 1.0 and m["pairwise_f"] > 0.95 and m["num_pred_clusters"] <= 8
 
 
+def test_cluster_confidence_sizes_representatives():
+    x, y = blobs()
+    r = hilander.cluster(x, levels=2, early_stop=False)
+    assert r.confidence.dtype == np.float32 and r.confidence.shape == (len(x),)
+    assert np.all((r.confidence >= 0) & (r.confidence <= 1))
+    assert np.any(r.confidence == 1.0)  # the peaks of level-0 trees
+    for level in range(r.levels):
+        lab = r.labels_at(level)
+        sizes, reps = r.sizes_at(level), r.representatives_at(level)
+        assert len(sizes) == len(reps) == r.level_stats[level]["num_clusters"]
+        np.testing.assert_array_equal(sizes, np.bincount(lab, minlength=len(sizes)))
+        np.testing.assert_array_equal(lab[reps], np.arange(len(reps)))  # each lies in its cluster
+    with pytest.raises(IndexError):
+        r.sizes_at(r.levels)
+
+
 def test_cluster_options_change_result():
     x, y = blobs(spread=0.35)
     loose = hilander.cluster(x, score="sim", tau=0.0, levels=3)
