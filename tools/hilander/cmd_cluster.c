@@ -55,7 +55,7 @@ static int report_truth(const hl_clustering *c, const int64_t *truth, int64_t n,
 
 int cmd_cluster(int argc, char **argv)
 {
-    const char *mpath = NULL, *feat = NULL, *out = NULL, *hout = NULL, *tpath = NULL;
+    const char *mpath = NULL, *feat = NULL, *out = NULL, *hout = NULL, *cout = NULL, *tpath = NULL;
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
     /* Values as parsed, copied into o below; they start at the library's defaults. */
@@ -74,6 +74,9 @@ int cmd_cluster(int argc, char **argv)
          .help = "output: final labels, int64 N (required)", .error = "--labels-out needs a file name"},
         {.name = "hierarchy-out", .kind = CLI_STR, .dst = &hout, .metavar = "H.npy",
          .help = "output: labels after every level, int64 levels x N", .error = "--hierarchy-out needs a file name"},
+        {.name = "confidence-out", .kind = CLI_STR, .dst = &cout, .metavar = "C.npy",
+         .help = "output: per row, the score of the link that attached it, float32 N x 1",
+         .error = "--confidence-out needs a file name"},
         {.name = "truth", .kind = CLI_STR, .dst = &tpath, .metavar = "Y.npy",
          .help = "true labels: print scores per level", .error = "--truth needs a file name"},
         {.name = "oracle", .kind = CLI_FLAG, .dst = &oracle,
@@ -107,7 +110,8 @@ int cmd_cluster(int argc, char **argv)
     const cli_command cmd = {
         CMD, "[--model M.hlm] --features X.npy --labels-out L.npy\n"
              "                        [--k 10] [--tau T] [--levels L] [--score prob|sim|snn]\n"
-             "                        [--hierarchy-out H.npy] [--truth Y.npy] [--oracle]\n"
+             "                        [--hierarchy-out H.npy] [--confidence-out C.npy]\n"
+             "                        [--truth Y.npy] [--oracle]\n"
              "                        [--method exact|approx|auto] [--nlist N] [--nprobe P]\n"
              "                        [--merge M] [--no-early-stop] [--threads T]",
         "Cluster the rows of X.npy.  With --model: the score, tau, level limit and\n"
@@ -142,6 +146,7 @@ int cmd_cluster(int argc, char **argv)
 
     float *x = NULL;
     int64_t *truth = NULL, *labels = NULL, *hier = NULL, n, d, nt;
+    float *conf = NULL;
     hl_model *model = NULL;
     hl_clustering *c = NULL;
     hl_status st;
@@ -192,7 +197,8 @@ int cmd_cluster(int argc, char **argv)
     fprintf(stderr, "cluster: %d level(s) in %.2f s\n", (int)L, cli_now() - t0);
     labels = malloc((size_t)n * sizeof(int64_t));
     hier = hout ? malloc((size_t)L * (size_t)n * sizeof(int64_t)) : NULL;
-    if (!labels || (hout && !hier)) {
+    conf = cout ? malloc((size_t)n * sizeof(float)) : NULL;
+    if (!labels || (hout && !hier) || (cout && !conf)) {
         fprintf(stderr, "hilander %s: out of memory\n", CMD);
         rc = CLI_EXIT_RUNTIME;
         goto done;
@@ -206,6 +212,8 @@ int cmd_cluster(int argc, char **argv)
         rc = cli_lib_error(CMD, out, st);
     else if (hout && (st = hl_npy_write_i64(hout, hier, L, n)) != HL_OK)
         rc = cli_lib_error(CMD, hout, st);
+    else if (cout && ((st = hl_clustering_confidence(c, conf)) != HL_OK || (st = hl_npy_write_f32(cout, conf, n, 1)) != HL_OK))
+        rc = cli_lib_error(CMD, cout, st);
 done:
     hl_clustering_free(c);
     hl_model_free(model);
@@ -213,5 +221,6 @@ done:
     hl_free(truth);
     free(labels);
     free(hier);
+    free(conf);
     return rc;
 }

@@ -45,6 +45,11 @@ for c in knn train cluster eval demo; do
     expect 0 -- "$c" --help
 done
 expect 0 -- eval --labels "$Y" --pred "$Y"
+expect 0 -- cluster --features "$F" --labels-out "$T/ok.npy" --confidence-out "$T/conf.npy"
+# the confidence file: a float32 (6580, 1) .npy
+head -c 128 "$T/conf.npy" | grep -q "'descr': '<f4'.*'shape': (6580, 1)" ||
+    { echo "FAIL: --confidence-out wrote no float32 (6580, 1) array" >&2; fail=1; }
+rm -f "$T/ok.npy" "$T/conf.npy"
 # usage errors (2)
 expect 2 -- ""
 expect 2 "unknown command" -- frobnicate
