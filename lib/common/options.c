@@ -1,6 +1,6 @@
 /* The one versioning rule for public structs (docs/API.md, "Versioning
- * rule for options and result structs").  Every public options or result struct begins with
- * size_t struct_size and only grows at the end.  The caller's own sizeof
+ * rule for options and result structs").  Every public options or result
+ * struct begins with size_t struct_size and only grows at the end.  The caller's own sizeof
  * reaches the library (the init functions take it; the struct carries it):
  * the library accepts any size from the first released layout (min_size) up
  * to its own (full_size), never reads or writes past the caller's size, and
