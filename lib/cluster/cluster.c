@@ -219,9 +219,14 @@ static hl_status linkage_merge(cluster_run *r, const hli_level *top)
     }
     hli_merge_apply(&m, comp, top->n, comp);
     for (int64_t v = 0; v < top->n; v++) {
-        const int64_t a = r->rep[v], b = rep[comp[v]];
-        if (b < 0 || r->dens0[a] > r->dens0[b] || (r->dens0[a] == r->dens0[b] && a < b))
-            rep[comp[v]] = a;
+        const int64_t cand = r->rep[v], cur = rep[comp[v]];
+        if (cur < 0) {
+            rep[comp[v]] = cand;
+            continue;
+        }
+        const float dc = r->dens0[cand], du = r->dens0[cur];
+        if (dc > du || (dc == du && cand < cur))
+            rep[comp[v]] = cand;
     }
     const int64_t stats[4] = {top->n, nl, m.unions, top->n - m.unions};
     if ((st = hli_clustering_record(c, merged, top->n, rep, stats)) != HL_OK)
