@@ -10,7 +10,6 @@
 #   f. install into a temporary prefix; build and run a consumer with
 #      pkg-config and with find_package(hilander); run the installed program
 #      with a clean environment (scripts/ci/install.sh)
-#   g. ctypes FFI test with Debian's /usr/bin/python3
 #   h. the Python package (python/): pip install into a venv, pytest, example
 #   h2-h4. libFuzzer on every file reader (bounded), the allocation-failure
 #      sweep under ASan, ThreadSanitizer on the thread suites
@@ -145,12 +144,7 @@ step "f-install"
 bash scripts/ci/install.sh "$B_GCC"
 pass
 
-# ---- g. FFI ------------------------------------------------------------------------
-step "g-ffi"
-/usr/bin/python3 tests/ffi_test.py "$B_GCC/libhilander.so"
-pass
-
-# ---- h. Python package -------------------------------------------------------------
+# ---- h. Python package (the FFI use of the library) -------------------------------
 step "h-python"
 bash scripts/ci/python.sh "$B_GCC"
 pass
