@@ -107,6 +107,11 @@ void hli_scope_enter(hli_call_scope *scope);
 void hli_scope_threads(int32_t num_threads);
 void hli_scope_leave(const hli_call_scope *scope);
 
+/* ---- comparators (compare.c) --------------------------------------------- */
+
+/* Ascending int64_t, for qsort and bsearch. */
+int hli_cmp_i64(const void *a, const void *b);
+
 /* ---- clock (clock.c) ------------------------------------------------------ */
 
 /* Seconds on a monotonic clock (for logged timings only). */

@@ -15,12 +15,6 @@ int hli_edge_feature_count(uint32_t flags)
     return __builtin_popcount(flags & HLI_EDGE_FEAT_ALL);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* |A & B| for two sorted lists; -1 entries (missing) never match. */
 static int64_t intersect_sorted(const int64_t *a, const int64_t *b, int64_t k)
 {
@@ -112,7 +106,7 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
         memcpy(sorted, g->knn, (size_t)n * (size_t)k * sizeof *sorted);
 #pragma omp parallel for schedule(static) num_threads(num_threads)
         for (int64_t i = 0; i < n; i++)
-            qsort(sorted + i * k, (size_t)k, sizeof *sorted, cmp_i64);
+            qsort(sorted + i * k, (size_t)k, sizeof *sorted, hli_cmp_i64);
     }
     if (flags & HL_EDGE_FEAT_MEAN_COS) {
         means = hli_calloc((size_t)n * (size_t)d, sizeof *means);
@@ -152,7 +146,7 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
                 f[c++] = (float)intersect_sorted(sorted + i * k, sorted + j * k, k) / (float)k;
             if (flags & HL_EDGE_FEAT_RECIPROCAL) {
                 const int64_t *row = sorted + j * k;
-                f[c++] = bsearch(&i, row, (size_t)k, sizeof *row, cmp_i64) != NULL ? 1.0f : 0.0f;
+                f[c++] = bsearch(&i, row, (size_t)k, sizeof *row, hli_cmp_i64) != NULL ? 1.0f : 0.0f;
             }
             if (flags & HL_EDGE_FEAT_NN_SIM_DST)
                 f[c++] = nn_sim(g, i);

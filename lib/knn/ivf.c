@@ -38,12 +38,6 @@
 #define HLI_IVF_CHUNK ((int64_t)1 << 18)
 #define HLI_IVF_TILE ((int64_t)8 << 20)
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Gather rows @p idx of x into a contiguous array. */
 static float *gather_rows(const float *x, int64_t d, const int64_t *idx, int64_t m)
 {
@@ -150,7 +144,7 @@ static hl_status calibrate_nprobe(const float *xn, int64_t n, int64_t d, int64_t
             }
         }
     }
-    qsort(qid, (size_t)S, sizeof *qid, cmp_i64);
+    qsort(qid, (size_t)S, sizeof *qid, hli_cmp_i64);
     if ((q = gather_rows(xn, d, qid, S)) == NULL) {
         st = hl_last_error_status();
         goto done;
@@ -372,7 +366,7 @@ static hl_status train_cells(const float *xn, int64_t n, int64_t d, int64_t nlis
     hli_rng_shuffle_i64(rng, perm, n);
     for (int64_t c = 0; c < nlist; c++)
         memcpy(cent + c * d, xn + perm[c] * d, sizeof(float) * (size_t)d);
-    qsort(perm, (size_t)ns, sizeof *perm, cmp_i64);
+    qsort(perm, (size_t)ns, sizeof *perm, hli_cmp_i64);
     hl_status st = (sample = gather_rows(xn, d, perm, ns)) == NULL ? hl_last_error_status() : HL_OK;
     free(perm);
     if (st == HL_OK)

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_i64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 hl_status hli_class_split(const int64_t *labels, int64_t n, double val_fraction, hli_rng *rng, int64_t **classes,
                           int64_t *num_val)
 {
@@ -20,7 +14,7 @@ hl_status hli_class_split(const int64_t *labels, int64_t n, double val_fraction,
     if (cls == NULL)
         return hl_last_error_status();
     memcpy(cls, labels, (size_t)n * sizeof(int64_t));
-    qsort(cls, (size_t)n, sizeof(int64_t), cmp_i64);
+    qsort(cls, (size_t)n, sizeof(int64_t), hli_cmp_i64);
     int64_t C = 0;
     for (int64_t i = 0; i < n; i++)
         if (i == 0 || cls[i] != cls[i - 1])
@@ -31,7 +25,7 @@ hl_status hli_class_split(const int64_t *labels, int64_t n, double val_fraction,
     if (nval > C - 1)
         nval = C - 1;
     hli_rng_shuffle_i64(rng, cls, C);
-    qsort(cls, (size_t)nval, sizeof(int64_t), cmp_i64); /* validation classes: cls[0 .. nval) */
+    qsort(cls, (size_t)nval, sizeof(int64_t), hli_cmp_i64); /* validation classes: cls[0 .. nval) */
     *classes = cls;
     *num_val = nval;
     return HL_OK;
@@ -39,7 +33,7 @@ hl_status hli_class_split(const int64_t *labels, int64_t n, double val_fraction,
 
 int hli_class_in(int64_t label, const int64_t *classes, int64_t num_val)
 {
-    return num_val > 0 && bsearch(&label, classes, (size_t)num_val, sizeof(int64_t), cmp_i64) != NULL;
+    return num_val > 0 && bsearch(&label, classes, (size_t)num_val, sizeof(int64_t), hli_cmp_i64) != NULL;
 }
 
 hl_status hli_gather_rows(const float *x, const int64_t *labels, int64_t n, int64_t d, const int64_t *classes,
