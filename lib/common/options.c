@@ -25,6 +25,15 @@ static hl_status check_size(size_t size, size_t min_size, size_t full_size, cons
     return HL_OK;
 }
 
+/* The size a caller's struct says it has (its first member), checked. */
+static hl_status caller_size(const void *caller, size_t min_size, size_t full_size, const char *what, size_t *size)
+{
+    if (caller == NULL)
+        return hli_error(HL_EINVAL, "%s: NULL pointer", what);
+    memcpy(size, caller, sizeof *size);
+    return check_size(*size, min_size, full_size, what);
+}
+
 hl_status hli_struct_init(void *caller, size_t size, size_t min_size, size_t full_size, hli_struct_defaults_fn defaults,
                           const char *what)
 {
@@ -44,11 +53,8 @@ hl_status hli_struct_init(void *caller, size_t size, size_t min_size, size_t ful
 hl_status hli_struct_read(const void *caller, size_t min_size, size_t full_size, hli_struct_defaults_fn defaults,
                           void *full, const char *what)
 {
-    if (caller == NULL)
-        return hli_error(HL_EINVAL, "%s: NULL pointer", what);
-    size_t size;
-    memcpy(&size, caller, sizeof size);
-    hl_status st = check_size(size, min_size, full_size, what);
+    size_t size = 0;
+    hl_status st = caller_size(caller, min_size, full_size, what, &size);
     if (st != HL_OK)
         return st;
     memset(full, 0, full_size);
@@ -60,11 +66,8 @@ hl_status hli_struct_read(const void *caller, size_t min_size, size_t full_size,
 
 hl_status hli_struct_write(void *caller, const void *full, size_t min_size, size_t full_size, const char *what)
 {
-    if (caller == NULL)
-        return hli_error(HL_EINVAL, "%s: NULL pointer", what);
-    size_t size;
-    memcpy(&size, caller, sizeof size);
-    hl_status st = check_size(size, min_size, full_size, what);
+    size_t size = 0;
+    hl_status st = caller_size(caller, min_size, full_size, what, &size);
     if (st != HL_OK)
         return st;
     memcpy(caller, full, size);
