@@ -325,6 +325,18 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* Level 0 of the normalised rows @p xn as hl_cluster sees it (for
+ * hli_level_scores; it borrows xn). */
+static hli_level level0_view(float *xn, int64_t n, int64_t d)
+{
+    hli_level lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = lv.n_points = n;
+    lv.d = d;
+    lv.x = lv.c = xn;
+    return lv;
+}
+
 /* The trainer's tau selection (lib/train/cluster_defaults.c, tau_curve) replaces one-level
  * hl_cluster runs by hli_level_scores + hl_decode on a graph built once:
  * that must give the same partition as hl_cluster for every score it uses. */
@@ -336,11 +348,7 @@ START_TEST(test_one_level_equals_decode)
     hl_model *model = th_untrained_model(d, 16, 5);
     float *xn = NULL;
     hl_graph *g = th_level0_graph(x, n, d, k, &xn);
-    hli_level lv;
-    memset(&lv, 0, sizeof lv);
-    lv.n = lv.n_points = n;
-    lv.d = d;
-    lv.x = lv.c = xn;
+    hli_level lv = level0_view(xn, n, d);
     float *sc = malloc((size_t)g->num_edges * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
     int64_t *a = malloc((size_t)n * sizeof(int64_t)), *b = malloc((size_t)n * sizeof(int64_t));
     int64_t *map = malloc((size_t)(2 * n) * sizeof(int64_t));
@@ -635,11 +643,7 @@ START_TEST(test_confidence_and_representatives)
     float *x = th_blobs(nc, m, d, 0.3, 31, &y);
     float *xn = NULL;
     hl_graph *g = th_level0_graph(x, n, d, k, &xn);
-    hli_level lv;
-    memset(&lv, 0, sizeof lv);
-    lv.n = lv.n_points = n;
-    lv.d = d;
-    lv.x = lv.c = xn;
+    hli_level lv = level0_view(xn, n, d);
     float *sc = malloc((size_t)g->num_edges * sizeof(float)), *dens = malloc((size_t)n * sizeof(float));
     float *conf = malloc((size_t)n * sizeof(float));
     int64_t *parent = malloc((size_t)n * sizeof(int64_t)), *peak = malloc((size_t)n * sizeof(int64_t));
