@@ -4,8 +4,9 @@
  * Include this header to get the whole public API.  One header per subsystem
  * lives under hilander/: error (status codes, last error, logging), version,
  * io (.npy and learn-to-cluster files), graph (kNN and the graph), model
- * (LANDER inference and model files), train, cluster (decode, hierarchy) and
- * metrics.  See docs/API.md for the conventions.
+ * (LANDER inference and model files), train, cluster (decode, hierarchy),
+ * metrics and collection (a clustering that grows and is kept on disk).
+ * See docs/API.md for the conventions.
  */
 #ifndef HILANDER_H
 #define HILANDER_H
@@ -19,5 +20,6 @@
 #include "hilander/train.h"
 #include "hilander/cluster.h"
 #include "hilander/metrics.h"
+#include "hilander/collection.h"
 
 #endif

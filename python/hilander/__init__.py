@@ -13,7 +13,7 @@ else next to this package, else through the system loader path;
 :func:`library_path` and :func:`library_version` say which file was loaded.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from ._lib import (  # noqa: E402
     Error,
