@@ -13,8 +13,9 @@
  * that count the labels and sum to the points, representatives inside their
  * cluster), survive a save/load round trip unchanged, and then take a batch
  * of three points and the removal of one point as a collection made through
- * the API would: the loader must not accept a state that later calls trip
- * over. */
+ * the API would, each result again consistent and again round-tripping: the
+ * loader must not accept a state that later calls trip over, nor the
+ * writer save one that the loader refuses. */
 #include "fuzz_common.h"
 #include "fuzz_collection_model.h"
 #ifdef HL_FUZZ_FIX_CRC
@@ -166,8 +167,25 @@ static hl_collection *load(const char *path, const hl_model **model)
     return c;
 }
 
-/* Add three points and remove one, as an application would next. */
-static void exercise(hl_collection *c, const snapshot *before)
+/* Save @p c, load the file again: it must load, and report exactly @p s. */
+static void round_trip(const hl_collection *c, const hl_model *model, const snapshot *s)
+{
+    FZ_REQUIRE(hl_collection_save(c, fz_path2) == HL_OK);
+    hl_collection *c2 = NULL;
+    hl_status st = hl_collection_load(fz_path2, model, &c2);
+    if (st != HL_OK)
+        fprintf(stderr, "fuzz: reload failed: %s\n", hl_last_error());
+    FZ_REQUIRE(st == HL_OK && c2 != NULL);
+    snapshot s2;
+    snap_take(c2, &s2);
+    snap_same(s, &s2);
+    snap_free(&s2);
+    hl_collection_free(c2);
+}
+
+/* Add three points and remove one, as an application would next; each
+ * result must again save and load. */
+static void exercise(hl_collection *c, const hl_model *model, const snapshot *before)
 {
     const int64_t d = before->d;
     if (d > 4096)
@@ -207,6 +225,7 @@ static void exercise(hl_collection *c, const snapshot *before)
             in_old += after.label[p] < before->cbound;
         }
         FZ_REQUIRE(in_old == stats.joined);
+        round_trip(c, model, &after);
         /* the removal of the first point still present */
         int64_t victim = 0;
         while (after.label[victim] < 0)
@@ -220,6 +239,7 @@ static void exercise(hl_collection *c, const snapshot *before)
             snapshot gone;
             FZ_REQUIRE(snap_take(c, &gone) == 0);
             FZ_REQUIRE(gone.n == after.n - 1 && gone.label[victim] == -1);
+            round_trip(c, model, &gone);
             snap_free(&gone);
         }
     }
@@ -243,20 +263,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_REQUIRE(hl_collection_set_num_threads(c, 1) == HL_OK);
     snapshot s;
     const int listed = snap_take(c, &s) == 0;
-    /* the round trip keeps everything */
-    FZ_REQUIRE(hl_collection_save(c, fz_path2) == HL_OK);
-    hl_collection *c2 = NULL;
-    hl_status st = hl_collection_load(fz_path2, model, &c2);
-    if (st != HL_OK)
-        fprintf(stderr, "fuzz: reload failed: %s\n", hl_last_error());
-    FZ_REQUIRE(st == HL_OK && c2 != NULL);
-    snapshot s2;
-    snap_take(c2, &s2);
-    snap_same(&s, &s2);
-    snap_free(&s2);
-    hl_collection_free(c2);
+    round_trip(c, model, &s);
     if (listed)
-        exercise(c, &s);
+        exercise(c, model, &s);
     snap_free(&s);
     hl_collection_free(c);
     return 0;
