@@ -352,8 +352,12 @@ static int collection_remove(int argc, char **argv)
     }
     if ((rc = save_collection(CMD, c, coll)) != 0)
         goto done;
+    /* clusters stop holding points by losing all of them or by a merge (the
+     * refilled neighbour lists may tie clusters together) */
+    const int64_t emptied = clusters_before - hl_collection_num_clusters(c) - stats.merged;
     printf("removed:  %lld points\n", (long long)stats.removed);
-    printf("emptied:  %lld clusters\n", (long long)(clusters_before - hl_collection_num_clusters(c)));
+    printf("emptied:  %lld clusters\n", (long long)emptied);
+    printf("merged:   %lld clusters (%lld points moved)\n", (long long)stats.merged, (long long)stats.moved);
     printf("relinked: %lld points\n", (long long)stats.relinked);
     print_totals(c, cli_now() - t0);
 done:
