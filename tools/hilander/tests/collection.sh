@@ -99,6 +99,7 @@ nan = bytearray(x[700 * row:720 * row])
 nan[5 * row + 12:5 * row + 16] = struct.pack("<f", float("nan"))
 npy("nan.npy", "<f4", "(20, 128)", bytes(nan))
 npy("ids.npy", "<i8", "(2,)", struct.pack("<2q", 10, 11))
+npy("first385.npy", "<i8", "(385,)", struct.pack("<385q", *range(385)))
 tx, ty = body(src + "/train_features.npy"), body(src + "/train_labels.npy")
 npy("train_x.npy", "<f4", "(600, 128)", tx[:600 * row])
 npy("train_y.npy", "<i4", "(600,)", ty[:600 * 4])
@@ -246,6 +247,13 @@ expect 0 -- collection info "$CS"
 check "small: every point removed, no cluster left" '[ "$(value points)" = 0 ] && [ "$(value clusters)" = 0 ]'
 expect 0 -- collection add "$CS" "$T/three.npy"
 check "small: ids go on after removals (4..6)" 'grep -q "ids 4\.\.6" "$T/out"'
+
+# a collection of 400 points reduced to 15 (more than k) stays loadable
+CR=$T/reduced.hlc
+expect 0 -- collection create "$T/first.npy" -o "$CR"
+expect 0 -- collection remove "$CR" --ids "$T/first385.npy"
+expect 0 -- collection info "$CR"
+check "reduced: the saved file reloads with 15 points" '[ "$(value points)" = 15 ]'
 
 # ---- broken files ------------------------------------------------------------------
 size=$(wc -c <"$C")
