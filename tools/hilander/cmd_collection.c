@@ -75,6 +75,21 @@ static void *alloc_array(const char *cmd, int64_t n, size_t size)
     return p;
 }
 
+/* The cluster ids whose points were all removed (merged_into -1); -1 out of memory. */
+static int64_t count_emptied(const char *cmd, const hl_collection *c)
+{
+    const int64_t nc = hl_collection_cluster_bound(c);
+    int64_t *into = alloc_array(cmd, nc, sizeof *into), emptied = 0;
+    if (!into || hl_collection_clusters(c, NULL, NULL, into) != HL_OK) {
+        free(into);
+        return -1;
+    }
+    for (int64_t a = 0; a < nc; a++)
+        emptied += into[a] == -1;
+    free(into);
+    return emptied;
+}
+
 static void print_totals(const hl_collection *c, double secs)
 {
     printf("total:    %lld points in %lld clusters (dimension %lld, id bound %lld), %.2f s\n",
@@ -118,9 +133,9 @@ static int add_batch(const char *cmd, hl_collection *c, const char *feat, const 
     printf("added:    %lld points, ids %lld..%lld\n", (long long)stats.added, (long long)first,
            (long long)(first + n - 1));
     printf("joined:   %lld points joined existing clusters\n", (long long)stats.joined);
-    printf("started:  %lld clusters (%lld points)\n", (long long)stats.started, (long long)in_new);
-    printf("merged:   %lld clusters (%lld existing points moved)\n", (long long)stats.merged,
-           (long long)stats.moved);
+    printf("started:  %lld clusters (%lld new points)\n", (long long)stats.started, (long long)in_new);
+    printf("merged:   %lld clusters\n", (long long)stats.merged);
+    printf("moved:    %lld existing points changed cluster\n", (long long)stats.moved);
     printf("relinked: %lld existing points\n", (long long)stats.relinked);
     if (in_old != stats.joined || in_old + in_new != n)
         fprintf(stderr,
@@ -341,7 +356,11 @@ static int collection_remove(int argc, char **argv)
     }
     if ((rc = load_model(CMD, mpath, &model)) != 0 || (rc = load_collection(CMD, coll, model, &c)) != 0)
         goto done;
-    const int64_t clusters_before = hl_collection_num_clusters(c);
+    const int64_t emptied_before = count_emptied(CMD, c);
+    if (emptied_before < 0) {
+        rc = CLI_EXIT_RUNTIME;
+        goto done;
+    }
     hl_collection_stats stats;
     hl_collection_stats_init(&stats, sizeof stats);
     double t0 = cli_now();
@@ -352,12 +371,14 @@ static int collection_remove(int argc, char **argv)
     }
     if ((rc = save_collection(CMD, c, coll)) != 0)
         goto done;
-    /* clusters stop holding points by losing all of them or by a merge (the
-     * refilled neighbour lists may tie clusters together) */
-    const int64_t emptied = clusters_before - hl_collection_num_clusters(c) - stats.merged;
+    /* the clusters follow the refilled neighbour lists: a removal can split
+     * a cluster (a started id) or merge two, besides emptying some */
+    const int64_t emptied = count_emptied(CMD, c) - emptied_before;
     printf("removed:  %lld points\n", (long long)stats.removed);
     printf("emptied:  %lld clusters\n", (long long)emptied);
-    printf("merged:   %lld clusters (%lld points moved)\n", (long long)stats.merged, (long long)stats.moved);
+    printf("started:  %lld clusters\n", (long long)stats.started);
+    printf("merged:   %lld clusters\n", (long long)stats.merged);
+    printf("moved:    %lld points changed cluster\n", (long long)stats.moved);
     printf("relinked: %lld points\n", (long long)stats.relinked);
     print_totals(c, cli_now() - t0);
 done:
@@ -573,9 +594,9 @@ static const char *COLLECTION_HELP =
     "usage: hilander collection <action> [options]    (hilander collection <action> --help)\n"
     "\n"
     "A collection is a clustering kept in a file that grows batch by batch: points\n"
-    "get stable ids, join existing clusters or start new ones; cluster ids never\n"
-    "change (a merged cluster reports the one it joined).  Every change is saved\n"
-    "atomically: a refused batch or a failed write leaves the file as it was.\n"
+    "get stable ids, join existing clusters or start new ones; cluster ids are\n"
+    "never renumbered (a merged cluster reports the one it joined).  Every change\n"
+    "is saved atomically: a refused batch or a failed write leaves the file as it was.\n"
     "\n"
     "actions:\n"
     "  create   create a collection from a first batch of features\n"

@@ -58,9 +58,9 @@ value() {
     sed -n "s/^$1: *\([0-9-]*\).*/\1/p" "$T/out" | head -n 1
 }
 
-# started_points: the points in the clusters an add started ("started: S clusters (P points)").
+# started_points: the new points in the clusters an add started ("started: S clusters (P new points)").
 started_points() {
-    sed -n 's/^started: *[0-9]* clusters (\([0-9]*\) points).*/\1/p' "$T/out" | head -n 1
+    sed -n 's/^started: *[0-9]* clusters (\([0-9]*\) new points).*/\1/p' "$T/out" | head -n 1
 }
 
 # check WHAT 'SHELL CONDITION': report a failed condition.
@@ -92,6 +92,7 @@ x = body(src + "/test_features.npy")  # float32 (6580, 128)
 row = 128 * 4
 npy("first.npy", "<f4", "(400, 128)", x[:400 * row])
 npy("batch.npy", "<f4", "(200, 128)", x[400 * row:600 * row])
+npy("first600.npy", "<f4", "(600, 128)", x[:600 * row])
 npy("one.npy", "<f4", "(1, 128)", x[600 * row:601 * row])
 npy("three.npy", "<f4", "(3, 128)", x[601 * row:604 * row])
 npy("dim64.npy", "<f4", "(20, 64)", b"".join(x[i * row:i * row + 256] for i in range(20)))
@@ -117,10 +118,12 @@ expect 0 -- collection info "$C"
 check "info: 400 points, id bound 400" \
     '[ "$(value points)" = 400 ] && [ "$(value "id bound")" = 400 ]'
 c0=$(value clusters)
-# the first batch is clustered as `hilander cluster` clusters it (one level, linkage merge)
-expect 0 -- cluster --features "$T/first.npy" --labels-out "$T/ref.npy"
-expect 0 -- collection export "$C" -o "$T/first_labels.npy"
-python3 - "$T/ref.npy" "$T/first_labels.npy" <<'PY' || fail=1
+# same_as_cluster WHAT FEATURES N: the collection's labels are the partition
+# `hilander cluster` gives FEATURES (one level, linkage merge), up to renumbering.
+same_as_cluster() {
+    expect 0 -- cluster --features "$2" --labels-out "$T/ref.npy"
+    expect 0 -- collection export "$C" -o "$T/got.npy"
+    python3 - "$T/ref.npy" "$T/got.npy" "$3" "$1" <<'PY' || fail=1
 import struct, sys
 
 def labels(path):
@@ -128,13 +131,15 @@ def labels(path):
     data = b[10 + struct.unpack("<H", b[8:10])[0]:]
     return struct.unpack("<%dq" % (len(data) // 8), data)
 
-ref, got = labels(sys.argv[1]), labels(sys.argv[2])
+ref, got, n, what = labels(sys.argv[1]), labels(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 pairs = set(zip(ref, got))
-if len(ref) != 400 or len(got) != 400 or len(pairs) != len(set(ref)) or len(pairs) != len(set(got)):
-    sys.exit("FAIL: the first batch's clusters (%d) are not those of hilander cluster (%d)"
-             % (len(set(got)), len(set(ref))))
-print("ok      create: the %d clusters of hilander cluster, up to renumbering" % len(set(ref)))
+if len(ref) != n or len(got) != n or len(pairs) != len(set(ref)) or len(pairs) != len(set(got)):
+    sys.exit("FAIL: %s: the collection's %d clusters are not the %d of hilander cluster (%d label pairs)"
+             % (what, len(set(got)), len(set(ref)), len(pairs)))
+print("ok      %s: the %d clusters of hilander cluster, up to renumbering" % (what, len(set(ref))))
 PY
+}
+same_as_cluster create "$T/first.npy" 400
 
 expect 0 -- collection add "$C" "$T/batch.npy" --threads 1
 cat "$T/out"
@@ -145,6 +150,7 @@ check "add: joined ($joined) + points in started clusters ($started_pts) = 200" 
     '[ $((joined + started_pts)) = 200 ]'
 check "add: the labels agree with the library's counts (no warning)" '[ ! -s "$T/err" ]'
 check "add: 600 points" '[ "$(value total)" = 600 ]'
+same_as_cluster add "$T/first600.npy" 600
 
 expect 0 -- collection add "$C" "$T/one.npy"
 check "add one row: joined + started points = 1" \
@@ -194,9 +200,7 @@ PY
 # ---- remove ---------------------------------------------------------------------
 expect 0 -- collection remove "$C" --id 3 --id 7,8
 check "remove: 3 points removed, 598 left" '[ "$(value removed)" = 3 ] && [ "$(value total)" = 598 ]'
-after=$(sed -n 's/^total: .* points in \([0-9]*\) clusters.*/\1/p' "$T/out")
-check "remove: clusters before ($clusters) - after ($after) = emptied + merged" \
-    '[ $((clusters - after)) = $(($(value emptied) + $(value merged))) ] && [ "$(value emptied)" -ge 0 ]'
+check "remove: at most 3 clusters emptied" '[ "$(value emptied)" -ge 0 ] && [ "$(value emptied)" -le 3 ]'
 expect 0 -- collection remove "$C" --ids "$T/ids.npy"
 check "remove --ids: 2 points removed" '[ "$(value removed)" = 2 ]'
 expect 0 -- collection export "$C" -o "$T/l.npy"
