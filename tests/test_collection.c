@@ -580,6 +580,30 @@ START_TEST(test_bad_input_changes_nothing)
 }
 END_TEST
 
+/* Removal with the IVF index on a tiny collection: cells hold fewer real
+ * candidates than a heap, and removed points must never fill the gap. */
+START_TEST(test_remove_with_index)
+{
+    int64_t *truth;
+    const int64_t nc = 6, m = 8, d = 8, n = nc * m;
+    float *x = th_blobs(nc, m, d, 0.3, 5, &truth);
+    hl_cluster_options o = default_options();
+    o.k = 5;
+    o.knn_auto_threshold = 20;
+    hl_collection *c = NULL;
+    ck_assert_int_eq(hl_collection_create(NULL, d, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_collection_add(c, x, 36, d, NULL, NULL), HL_OK);
+    const int64_t ids[5] = {0, 7, 8, 20, 35};
+    ck_assert_int_eq(hl_collection_remove(c, ids, 5, NULL), HL_OK);
+    check_invariants(c);
+    ck_assert_int_eq(hl_collection_add(c, x + 36 * d, n - 36, d, NULL, NULL), HL_OK);
+    check_invariants(c);
+    hl_collection_free(c);
+    free(x);
+    free(truth);
+}
+END_TEST
+
 /* Tiny collections (fewer points than k) and one-at-a-time adds. */
 START_TEST(test_small_and_single_adds)
 {
@@ -636,6 +660,7 @@ static Suite *collection_suite(void)
     tcase_add_test(tc, test_first_batch_equals_cluster);
     tcase_add_test(tc, test_add_batches_stable_ids);
     tcase_add_test(tc, test_remove);
+    tcase_add_test(tc, test_remove_with_index);
     tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_bad_input_changes_nothing);
     tcase_add_test(tc, test_small_and_single_adds);
