@@ -145,7 +145,7 @@ static void collection_seed(const char *name, const hl_model *model, const hl_cl
 static void collection_seeds(void)
 {
     hl_cluster_options o;
-    const int two[2] = {24, 8}, one[1] = {12}, ivf[3] = {20, 20, 8};
+    const int two[2] = {24, 8}, one[1] = {12}, ivf[3] = {20, 20, 8}, none[1] = {0};
     const int64_t rm2[2] = {3, 30}, rm1[1] = {5}, group0[4] = {0, 4, 8, 12};
     /* the defaults (snn, k 10, linkage merge): two batches, two removals */
     hl_cluster_options_init(&o, sizeof o);
@@ -166,6 +166,8 @@ static void collection_seeds(void)
     o.k = 3;
     o.score = HL_SCORE_SIM;
     collection_seed("emptied.hlc", NULL, &o, 4, (const int[]){16}, 1, group0, 4);
+    /* created and saved before any point */
+    collection_seed("empty.hlc", NULL, NULL, 4, none, 0, NULL, 0);
     /* with the model the fuzz target rebuilds */
     hl_model *m = fz_collection_model();
     if (m == NULL)

@@ -94,11 +94,13 @@ npy("first.npy", "<f4", "(400, 128)", x[:400 * row])
 npy("batch.npy", "<f4", "(200, 128)", x[400 * row:600 * row])
 npy("first600.npy", "<f4", "(600, 128)", x[:600 * row])
 npy("one.npy", "<f4", "(1, 128)", x[600 * row:601 * row])
+npy("three.npy", "<f4", "(3, 128)", x[601 * row:604 * row])
 npy("dim64.npy", "<f4", "(20, 64)", b"".join(x[i * row:i * row + 256] for i in range(20)))
 nan = bytearray(x[700 * row:720 * row])
 nan[5 * row + 12:5 * row + 16] = struct.pack("<f", float("nan"))
 npy("nan.npy", "<f4", "(20, 128)", bytes(nan))
 npy("ids.npy", "<i8", "(2,)", struct.pack("<2q", 10, 11))
+npy("first385.npy", "<i8", "(385,)", struct.pack("<385q", *range(385)))
 tx, ty = body(src + "/train_features.npy"), body(src + "/train_labels.npy")
 npy("train_x.npy", "<f4", "(600, 128)", tx[:600 * row])
 npy("train_y.npy", "<i4", "(600,)", ty[:600 * 4])
@@ -198,6 +200,9 @@ PY
 # ---- remove ---------------------------------------------------------------------
 expect 0 -- collection remove "$C" --id 3 --id 7,8
 check "remove: 3 points removed, 598 left" '[ "$(value removed)" = 3 ] && [ "$(value total)" = 598 ]'
+after=$(sed -n 's/^total: .* points in \([0-9]*\) clusters.*/\1/p' "$T/out")
+check "remove: clusters before ($clusters) - after ($after) = emptied + merged - started" \
+    '[ $((clusters - after)) = $(($(value emptied) + $(value merged) - $(value started))) ] && [ "$(value emptied)" -ge 0 ]'
 check "remove: at most 3 clusters emptied" '[ "$(value emptied)" -ge 0 ] && [ "$(value emptied)" -le 3 ]'
 expect 0 -- collection remove "$C" --ids "$T/ids.npy"
 check "remove --ids: 2 points removed" '[ "$(value removed)" = 2 ]'
@@ -233,6 +238,29 @@ expect 2 "-o L.npy is required" -- collection export "$C"
 expect 2 "--score prob needs --model" -- collection create "$T/first.npy" -o "$T/x.hlc" --score prob
 expect 2 "unknown option" -- collection info "$C" --bogus
 [ ! -e "$T/x.hlc" ] || { echo "FAIL: a refused create wrote $T/x.hlc" >&2; fail=1; }
+
+# ---- collections smaller than k (10): one point, then three, then a removal ------------
+CS=$T/small.hlc
+expect 0 -- collection create "$T/one.npy" -o "$CS"
+check "small: 1 point in 1 cluster" '[ "$(value total)" = 1 ] && [ "$(value started)" = 1 ]'
+expect 0 -- collection add "$CS" "$T/three.npy"
+check "small: 4 points" '[ "$(value total)" = 4 ] && [ $(($(value joined) + $(started_points))) = 3 ]'
+expect 0 -- collection remove "$CS" --id 0
+check "small: 3 points left" '[ "$(value total)" = 3 ]'
+expect 0 -- collection info "$CS"
+check "small: the saved file reloads with 3 points" '[ "$(value points)" = 3 ]'
+expect 0 -- collection remove "$CS" --id 1,2,3
+expect 0 -- collection info "$CS"
+check "small: every point removed, no cluster left" '[ "$(value points)" = 0 ] && [ "$(value clusters)" = 0 ]'
+expect 0 -- collection add "$CS" "$T/three.npy"
+check "small: ids go on after removals (4..6)" 'grep -q "ids 4\.\.6" "$T/out"'
+
+# a collection of 400 points reduced to 15 (more than k) stays loadable
+CR=$T/reduced.hlc
+expect 0 -- collection create "$T/first.npy" -o "$CR"
+expect 0 -- collection remove "$CR" --ids "$T/first385.npy"
+expect 0 -- collection info "$CR"
+check "reduced: the saved file reloads with 15 points" '[ "$(value points)" = 15 ]'
 
 # ---- broken files ------------------------------------------------------------------
 size=$(wc -c <"$C")
