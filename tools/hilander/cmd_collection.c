@@ -98,38 +98,54 @@ static void print_totals(const hl_collection *c, double secs)
 }
 
 /* Add the rows of @p feat to @p c and print what changed.  The split of the
- * batch (joined an existing cluster / in a cluster started now) is counted
- * from the labels after the call, against the cluster ids issued before it,
- * and printed beside the library's own counts, so each checks the other. */
+ * batch (joined a cluster that held points before / in a cluster started
+ * now) is counted from the labels after the call, against the clusters that
+ * held points before it, and printed beside the library's own counts, so
+ * each checks the other. */
 static int add_batch(const char *cmd, hl_collection *c, const char *feat, const float *x, int64_t n, int64_t d)
 {
     const int64_t dim = hl_collection_dimension(c);
     if (d != dim)
         return cli_data_error(cmd, "'%s' has %lld columns but the collection holds %lld-dimensional points", feat,
                               (long long)d, (long long)dim);
+    /* the clusters that hold points before the call (merged_into[a] == a) */
     const int64_t old_clusters = hl_collection_cluster_bound(c);
+    int64_t *held = alloc_array(cmd, old_clusters > 0 ? old_clusters : 1, sizeof *held);
+    if (!held)
+        return CLI_EXIT_RUNTIME;
+    hl_status hst = hl_collection_clusters(c, NULL, NULL, held);
+    if (hst != HL_OK) {
+        free(held);
+        return cli_lib_error(cmd, "clusters", hst);
+    }
     hl_collection_stats stats;
     hl_collection_stats_init(&stats, sizeof stats);
     int64_t first = -1;
     hl_status st = hl_collection_add(c, x, n, d, &first, &stats);
-    if (st != HL_OK)
+    if (st != HL_OK) {
+        free(held);
         return cli_lib_error(cmd, feat, st);
+    }
     const int64_t bound = hl_collection_id_bound(c);
     int64_t *labels = alloc_array(cmd, bound, sizeof *labels);
-    if (!labels)
+    if (!labels) {
+        free(held);
         return CLI_EXIT_RUNTIME;
+    }
     if ((st = hl_collection_labels(c, labels, NULL)) != HL_OK) {
         free(labels);
+        free(held);
         return cli_lib_error(cmd, "labels", st);
     }
     int64_t in_old = 0, in_new = 0;
     for (int64_t p = first; p >= 0 && p < first + n && p < bound; p++) {
-        if (labels[p] >= 0 && labels[p] < old_clusters)
+        if (labels[p] >= 0 && labels[p] < old_clusters && held[labels[p]] == labels[p])
             in_old++;
-        else if (labels[p] >= old_clusters)
+        else if (labels[p] >= 0)
             in_new++;
     }
     free(labels);
+    free(held);
     printf("added:    %lld points, ids %lld..%lld\n", (long long)stats.added, (long long)first,
            (long long)(first + n - 1));
     printf("joined:   %lld points joined existing clusters\n", (long long)stats.joined);

@@ -200,6 +200,9 @@ PY
 # ---- remove ---------------------------------------------------------------------
 expect 0 -- collection remove "$C" --id 3 --id 7,8
 check "remove: 3 points removed, 598 left" '[ "$(value removed)" = 3 ] && [ "$(value total)" = 598 ]'
+after=$(sed -n 's/^total: .* points in \([0-9]*\) clusters.*/\1/p' "$T/out")
+check "remove: clusters before ($clusters) - after ($after) = emptied + merged - started" \
+    '[ $((clusters - after)) = $(($(value emptied) + $(value merged) - $(value started))) ] && [ "$(value emptied)" -ge 0 ]'
 check "remove: at most 3 clusters emptied" '[ "$(value emptied)" -ge 0 ] && [ "$(value emptied)" -le 3 ]'
 expect 0 -- collection remove "$C" --ids "$T/ids.npy"
 check "remove --ids: 2 points removed" '[ "$(value removed)" = 2 ]'
