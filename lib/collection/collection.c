@@ -76,6 +76,7 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
         return st;
     if ((st = grow(&c->x, cap * d, sizeof(float))) != HL_OK || (st = grow(&c->knn, cap * k, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->knn_sim, cap * k, sizeof(float))) != HL_OK || (st = grow(&c->dens, cap, sizeof(float))) != HL_OK ||
+        (st = grow(&c->score_fp, cap, sizeof(uint32_t))) != HL_OK ||
         (st = grow(&c->parent, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->conf, cap, sizeof(float))) != HL_OK ||
         (st = grow(&c->cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->alive, cap, 1)) != HL_OK ||
         (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK ||
@@ -98,6 +99,7 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
     memset(c->mark + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->c_seen + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->alive + c->cap, 0, (size_t)(cap - c->cap));
+    memset(c->score_fp + c->cap, 0, sizeof(uint32_t) * (size_t)(cap - c->cap));
     for (int64_t a = c->cap; a < cap; a++) {
         c->c_acc[a] = 0.0;
         c->inherit[a] = -1;
@@ -158,6 +160,7 @@ void hl_collection_free(hl_collection *c)
     free(c->knn);
     free(c->knn_sim);
     free(c->dens);
+    free(c->score_fp);
     free(c->parent);
     free(c->conf);
     free(c->cl);
@@ -595,9 +598,9 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     c->n = n0 + m;
     c->live += m;
     if (c->plan.score == HL_SCORE_PROB) {
-        memcpy(c->dens, u.prob_dens, sizeof(float) * (size_t)c->n);
         c->prob_sc = u.prob_sc;
         c->prob_off = u.prob_off;
+        c->prob_dens = u.prob_dens;
     }
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
@@ -605,6 +608,7 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     hli_coll_update(c, u.changed, u.nchanged, NULL, 0, n0, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
+    c->prob_dens = NULL;
     update_plan_free(&u);
     if (first_id != NULL)
         *first_id = n0;
@@ -733,9 +737,9 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
         c->rev[ids[t]].n = 0; /* the lists that held it were all refilled */
     c->live -= m;
     if (c->plan.score == HL_SCORE_PROB) {
-        memcpy(c->dens, u.prob_dens, sizeof(float) * (size_t)c->n);
         c->prob_sc = u.prob_sc;
         c->prob_off = u.prob_off;
+        c->prob_dens = u.prob_dens;
     }
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
@@ -743,6 +747,7 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
     hli_coll_update(c, u.changed, u.nchanged, ids, m, c->n, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
+    c->prob_dens = NULL;
     update_plan_free(&u);
     free(gone);
     const double sec = hli_now_seconds() - t0;

@@ -47,6 +47,7 @@ struct hl_collection {
     int64_t *knn;            /* cap x k */
     float *knn_sim;          /* cap x k */
     float *dens;             /* cap */
+    uint32_t *score_fp;      /* cap: fingerprint of the in-edges and their scores, 0 = not known yet */
     int64_t *parent;         /* cap: decode parent, -1 for a peak */
     float *conf;             /* cap */
     int64_t *cl;             /* cap: the cluster of each point now, -1 removed */
@@ -67,6 +68,7 @@ struct hl_collection {
      * point's kept in-edges (CSR in list order) and its densities */
     const float *prob_sc;
     const int64_t *prob_off;
+    const float *prob_dens;
 
     /* scratch kept between calls so that an update's second phase needs no
      * allocation: mark (cap), work, work3, work4 (2 cap + 2), work2 (3 cap + 2), prev_cl and

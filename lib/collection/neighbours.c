@@ -18,6 +18,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define HLI_COLL_QBLOCK 2048
 #define HLI_COLL_DBLOCK 4096
@@ -152,26 +155,65 @@ static hl_status search_exact(search_run *r)
     return r->cands.st;
 }
 
-/* IVF: each query's nprobe best cells, scanned cell by cell, and the rows
- * of [c->n, n_db) (the batch's own new points, not in any cell yet). */
+/* Dot product of two rows (the scan's estimate; candidates are re-ranked
+ * by hli_dot_ref). */
+static float dot_row(const float *a, const float *b, int64_t d)
+{
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    int64_t t = 0;
+    for (; t + 4 <= d; t += 4) {
+        s0 += a[t] * b[t];
+        s1 += a[t + 1] * b[t + 1];
+        s2 += a[t + 2] * b[t + 2];
+        s3 += a[t + 3] * b[t + 3];
+    }
+    for (; t < d; t++)
+        s0 += a[t] * b[t];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* One query's scan of one list of candidate rows: its heap, and reverse
+ * candidates for existing points whose bar it passes (into @p cb). */
+static void scan_ids(search_run *r, int64_t a, const int64_t *ids, int64_t m, cand_buf *cb)
+{
+    const hl_collection *c = r->c;
+    const int64_t d = c->d, qid = r->q[a];
+    const float *qrow = c->x + qid * d;
+    float *hs = r->hs + a * r->ksel;
+    int64_t *hi = r->hi + a * r->ksel;
+    for (int64_t t = 0; t < m; t++) {
+        const int64_t j = ids[t];
+        if (j == qid || !usable(r, j))
+            continue;
+        const float sim = dot_row(qrow, c->x + j * d, d);
+        hli_topk_push(hs, hi, r->ksel, sim, j);
+        if (r->reverse && j < c->n && sim >= list_bar(c, j) - HLI_COLL_SIM_SLACK)
+            cand_push(cb, j, qid);
+    }
+}
+
+/* IVF: each query scans its nprobe best cells and the rows of [c->n, n_db)
+ * (the batch's own new points, not in any cell yet), one query per task:
+ * a query's heap is its own, so the scans run in parallel without locks;
+ * reverse candidates go to per-thread buffers, merged and sorted after. */
 static hl_status search_index(search_run *r)
 {
     const hl_collection *c = r->c;
     const hli_coll_index *ix = &c->index;
     const int64_t d = c->d, nq = r->nq, np = ix->nprobe, nlist = ix->nlist;
-    hl_status st = HL_OK;
-    int64_t *probe = NULL, *start = NULL, *fill = NULL, *byq = NULL;
-    float *mrows = NULL;
-    if ((st = hli_check_dims("collection probes", nq, np, sizeof(int64_t), NULL)) != HL_OK)
+    const int64_t extra = r->n_db - c->n;
+    hl_status st = hli_check_dims("collection probes", nq, np, sizeof(int64_t), NULL);
+    if (st != HL_OK)
         return st;
-    probe = hli_alloc((size_t)nq * (size_t)np, sizeof *probe);
-    start = hli_calloc((size_t)nlist + 1, sizeof *start);
-    fill = hli_alloc((size_t)nlist, sizeof *fill);
-    byq = hli_alloc((size_t)nq * (size_t)np, sizeof *byq);
-    if (probe == NULL || start == NULL || fill == NULL || byq == NULL) {
+    int64_t *probe = hli_alloc((size_t)nq * (size_t)np, sizeof *probe);
+    int64_t *newids = hli_alloc((size_t)(extra > 0 ? extra : 1), sizeof *newids);
+    cand_buf *bufs = hli_calloc((size_t)r->nt, sizeof *bufs);
+    if (probe == NULL || newids == NULL || bufs == NULL) {
         st = hl_last_error_status();
         goto done;
     }
+    for (int64_t t = 0; t < extra; t++)
+        newids[t] = c->n + t;
     for (int64_t a0 = 0; a0 < nq && st == HL_OK; a0 += HLI_COLL_QBLOCK) {
         const int64_t na = nq - a0 < HLI_COLL_QBLOCK ? nq - a0 : HLI_COLL_QBLOCK;
         gather(c->x, d, r->q + a0, na, r->qrows);
@@ -179,84 +221,39 @@ static hl_status search_index(search_run *r)
     }
     if (st != HL_OK)
         goto done;
-    /* the queries probing each cell, in query order (counting sort) */
-    for (int64_t t = 0; t < nq * np; t++)
-        start[probe[t] + 1]++;
-    for (int64_t cc = 0; cc < nlist; cc++)
-        start[cc + 1] += start[cc];
-    memcpy(fill, start, sizeof *fill * (size_t)nlist);
-    for (int64_t a = 0; a < nq; a++)
-        for (int64_t t = 0; t < np; t++)
-            byq[fill[probe[a * np + t]]++] = a;
-    int64_t maxm = 0;
-    for (int64_t cc = 0; cc < nlist; cc++)
-        maxm = ix->cell[cc].n > maxm ? ix->cell[cc].n : maxm;
-    const int64_t extra = r->n_db - c->n; /* the batch's new rows */
-    if (extra > maxm)
-        maxm = extra;
-    mrows = hli_alloc((size_t)(maxm > 0 ? maxm : 1) * (size_t)d, sizeof *mrows);
-    if (mrows == NULL) {
-        st = hl_last_error_status();
-        goto done;
-    }
-    float *qsave = r->qrows;
-    for (int64_t cc = 0; cc < nlist; cc++) {
-        const int64_t m = ix->cell[cc].n, nqc = start[cc + 1] - start[cc];
-        if (m == 0 || nqc == 0)
-            continue;
-        gather(c->x, d, ix->cell[cc].id, m, mrows);
-        for (int64_t b0 = 0; b0 < nqc; b0 += HLI_COLL_QBLOCK) {
-            const int64_t nb = nqc - b0 < HLI_COLL_QBLOCK ? nqc - b0 : HLI_COLL_QBLOCK;
-            for (int64_t m0 = 0; m0 < m; m0 += HLI_COLL_DBLOCK) {
-                const int64_t mc = m - m0 < HLI_COLL_DBLOCK ? m - m0 : HLI_COLL_DBLOCK;
-                /* query rows of this cell's block, in a scratch view: the
-                 * heaps are addressed through byq */
-                for (int64_t t = 0; t < nb; t++)
-                    memcpy(qsave + t * d, c->x + r->q[byq[start[cc] + b0 + t]] * d, sizeof(float) * (size_t)d);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)mc, (int)d, 1.0f, qsave, (int)d,
-                            mrows + m0 * d, (int)d, 0.0f, r->tile, (int)mc);
-                const int64_t *cellids = ix->cell[cc].id + m0;
-                for (int64_t col = 0; col < mc; col++)
-                    if (!usable(r, cellids[col]))
-                        for (int64_t a = 0; a < nb; a++)
-                            r->tile[a * mc + col] = -INFINITY;
-#pragma omp parallel for schedule(static) num_threads(r->nt)
-                for (int64_t a = 0; a < nb; a++) {
-                    const int64_t qa = byq[start[cc] + b0 + a];
-                    hli_topk_scan(r->tile + a * mc, mc, cellids, 0, r->q[qa], r->hs + qa * r->ksel,
-                                  r->hi + qa * r->ksel, r->ksel);
-                }
-                if (r->reverse)
-                    for (int64_t a = 0; a < nb; a++) {
-                        const int64_t qid = r->q[byq[start[cc] + b0 + a]];
-                        for (int64_t col = 0; col < mc; col++)
-                            if (cellids[col] < c->n && usable(r, cellids[col]) &&
-                                r->tile[a * mc + col] >= list_bar(c, cellids[col]) - HLI_COLL_SIM_SLACK)
-                                cand_push(&r->cands, cellids[col], qid);
-                    }
+#pragma omp parallel num_threads(r->nt)
+    {
+#ifdef _OPENMP
+        cand_buf *cb = &bufs[omp_get_thread_num()];
+#else
+        cand_buf *cb = &bufs[0];
+#endif
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t a = 0; a < nq; a++) {
+            for (int64_t t = 0; t < np; t++) {
+                const hli_idlist *cell = &ix->cell[probe[a * np + t]];
+                scan_ids(r, a, cell->id, cell->n, cb);
             }
+            scan_ids(r, a, newids, extra, cb);
         }
     }
-    if ((st = r->cands.st) != HL_OK)
-        goto done;
-    /* the batch's own new rows, exactly */
-    for (int64_t a0 = 0; a0 < nq && extra > 0; a0 += HLI_COLL_QBLOCK) {
-        const int64_t na = nq - a0 < HLI_COLL_QBLOCK ? nq - a0 : HLI_COLL_QBLOCK;
-        gather(c->x, d, r->q + a0, na, r->qrows);
-        for (int64_t j0 = c->n; j0 < r->n_db; j0 += HLI_COLL_DBLOCK) {
-            const int64_t nc = r->n_db - j0 < HLI_COLL_DBLOCK ? r->n_db - j0 : HLI_COLL_DBLOCK;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nc, (int)d, 1.0f, r->qrows, (int)d,
-                        c->x + j0 * d, (int)d, 0.0f, r->tile, (int)nc);
-            scan_tile(r, a0, na, NULL, j0, nc);
+    /* one candidate list, sorted later: the order of arrival does not matter */
+    for (int t = 0; t < r->nt && st == HL_OK; t++) {
+        if (bufs[t].st != HL_OK) {
+            st = bufs[t].st;
+            break;
         }
+        for (int64_t u = 0; u < bufs[t].n; u++)
+            cand_push(&r->cands, bufs[t].v[u].j, bufs[t].v[u].q);
+        st = r->cands.st;
     }
-    st = r->cands.st;
 done:
+    if (bufs != NULL)
+        for (int t = 0; t < r->nt; t++)
+            free(bufs[t].v);
+    free(bufs);
     free(probe);
-    free(start);
-    free(fill);
-    free(byq);
-    free(mrows);
+    free(newids);
     return st;
 }
 

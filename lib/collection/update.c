@@ -141,6 +141,20 @@ static void mark_with_rev(hl_collection *c, const int64_t *ids, int64_t nids, un
     }
 }
 
+/* A fingerprint of one point's in-edges (sources and score bits), never 0:
+ * 0 marks "unknown" (a loaded or new point). */
+static uint32_t in_edge_fingerprint(const int64_t *src, const float *sc, int64_t m)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t e = 0; e < m; e++) {
+        uint32_t b;
+        memcpy(&b, &sc[e], 4);
+        h = (h ^ (uint64_t)src[e]) * 1099511628211ull;
+        h = (h ^ b) * 1099511628211ull;
+    }
+    return (uint32_t)(h ^ (h >> 32)) | 1u;
+}
+
 int hli_coll_roots(const hl_collection *c, int64_t *root, int64_t *path)
 {
     for (int64_t i = 0; i < c->n; i++)
@@ -397,7 +411,10 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
 {
     const int64_t nc_old = c->nc;
     int64_t *D = c->work, nd = 0;
-    /* 1. densities on D = changed + rev(changed) (all points for the model's score) */
+    /* 1. densities on D = changed + rev(changed) (all points for the model's
+     * score).  A fingerprint of each point's in-edges and their scores tells
+     * whose scores really changed (bit 64) and whose density (bit 128): only
+     * those can move parents or links. */
     if (c->plan.score == HL_SCORE_PROB) {
         for (int64_t i = 0; i < c->n; i++)
             if (c->alive[i]) {
@@ -406,28 +423,66 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
             }
     } else {
         mark_with_rev(c, changed, nchanged, 1, D, &nd);
+    }
 #pragma omp parallel num_threads(nt)
-        {
+    {
 #ifdef _OPENMP
-            node_scratch s = thread_scratch(c, scratch, omp_get_thread_num());
+        node_scratch s = thread_scratch(c, scratch, omp_get_thread_num());
 #else
-            node_scratch s = thread_scratch(c, scratch, 0);
+        node_scratch s = thread_scratch(c, scratch, 0);
 #endif
 #pragma omp for schedule(dynamic, 256)
-            for (int64_t t = 0; t < nd; t++) {
-                const int64_t i = D[t];
-                const int64_t m = in_edges(c, i, s.src, s.sim);
-                in_scores(c, i, m, &s);
+        for (int64_t t = 0; t < nd; t++) {
+            const int64_t i = D[t];
+            const int64_t m = in_edges(c, i, s.src, s.sim);
+            in_scores(c, i, m, &s);
+            const uint32_t fp = in_edge_fingerprint(s.src, s.sc, m);
+            float dn;
+            if (c->plan.score == HL_SCORE_PROB) {
+                dn = c->prob_dens[i];
+            } else {
                 double sum = 0.0;
                 for (int64_t e = 0; e < m; e++)
                     sum += s.sc[e];
-                c->dens[i] = m > 0 ? (float)(sum / (double)m) : 0.0f;
+                dn = m > 0 ? (float)(sum / (double)m) : 0.0f;
+            }
+            unsigned char bits = 0;
+            if (fp != c->score_fp[i])
+                bits |= 64;
+            if (dn != c->dens[i] || c->score_fp[i] == 0)
+                bits |= 128;
+            c->score_fp[i] = fp;
+            c->dens[i] = dn;
+            c->mark[i] |= bits;
+        }
+    }
+    /* 2. parents and confidences on P = (D with changed scores) + rev(D with
+     * changed densities); bit 32: the parent changed */
+    int64_t *P = D + nd, np = 0;
+    for (int64_t t = 0; t < nd; t++) {
+        const int64_t i = D[t];
+        if ((c->mark[i] & 64) && !(c->mark[i] & 2)) {
+            c->mark[i] |= 2;
+            P[np++] = i;
+        }
+    }
+    for (int64_t t = 0; t < nd; t++) {
+        const int64_t i = D[t];
+        if (!(c->mark[i] & 128))
+            continue;
+        if (!(c->mark[i] & 2)) {
+            c->mark[i] |= 2;
+            P[np++] = i;
+        }
+        const hli_idlist *r = &c->rev[i];
+        for (int32_t u = 0; u < r->n; u++) {
+            const int64_t v = r->id[u];
+            if (c->alive[v] && !(c->mark[v] & 2)) {
+                c->mark[v] |= 2;
+                P[np++] = v;
             }
         }
     }
-    /* 2. parents and confidences on P = D + rev(D) */
-    int64_t *P = D + nd, np = 0;
-    mark_with_rev(c, D, nd, 2, P, &np);
 #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP
@@ -441,14 +496,13 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
             const int64_t m = in_edges(c, i, s.src, s.sim);
             in_scores(c, i, m, &s);
             float ps = 0.0f;
+            const int64_t old = c->parent[i];
             c->parent[i] = hli_decode_parent(i, s.src, s.sim, s.sc, m, c->dens, c->plan.tau, &ps);
             c->conf[i] = c->parent[i] < 0 ? 1.0f : ps < 0.0f ? 0.0f : ps > 1.0f ? 1.0f : ps;
+            if (c->parent[i] != old || i >= first_new)
+                c->mark[i] |= 32;
         }
     }
-    for (int64_t t = 0; t < np; t++)
-        c->mark[P[t]] = 0;
-    for (int64_t t = 0; t < nd; t++)
-        c->mark[D[t]] = 0;
 
     /* 3. the forest's roots, the trees' ids, every point's cluster */
     int64_t *nr = c->work2;
@@ -482,6 +536,8 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
         int64_t *seeds = c->work4, ns = 0;
         for (int64_t t = 0; t < np + nremoved; t++) {
             const int64_t i = t < np ? P[t] : removed[t - np];
+            if (t < np && !(c->mark[i] & (32 | 64)))
+                continue; /* same parent, same in-edge scores: its tree's links are as they were */
             const int64_t ids[2] = {c->alive[i] ? c->tree_id[nr[i]] : -1,
                                     c->root[i] >= 0 ? c->tree_id[c->root[i]] : -1};
             for (int u = 0; u < 2; u++) {
@@ -501,6 +557,10 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
             }
         for (int64_t a = 0; a < nc_old; a++)
             c->c_seen[a] &= (unsigned char)~16u;
+        for (int64_t t = 0; t < np; t++)
+            c->mark[P[t]] = 0;
+        for (int64_t t = 0; t < nd; t++)
+            c->mark[D[t]] = 0;
         qsort(seeds, (size_t)ns, sizeof *seeds, hli_cmp_i64);
         memcpy(c->root, nr, sizeof(int64_t) * (size_t)c->n); /* the old roots are no longer needed */
         if (c->plan.merge > 0.0f) {
