@@ -631,6 +631,7 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
     cnt.relinked = u.res.nupd;
+    const double t1 = hli_now_seconds();
     hli_coll_update(c, u.changed, u.nchanged, NULL, 0, n0, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
@@ -640,8 +641,9 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
         *first_id = n0;
     const double sec = hli_now_seconds() - t0;
     hli_log(HL_LOG_INFO, "collection: added %lld points: %lld joined, %lld clusters started, %lld merged, %lld "
-            "existing points moved, %lld lists changed; %.3f s", (long long)m, (long long)cnt.joined,
-            (long long)cnt.started, (long long)cnt.merged, (long long)cnt.moved, (long long)cnt.relinked, sec);
+            "existing points moved, %lld lists changed; %.3f s (lists %.3f s, clusters %.3f s)", (long long)m,
+            (long long)cnt.joined, (long long)cnt.started, (long long)cnt.merged, (long long)cnt.moved,
+            (long long)cnt.relinked, sec, t1 - t0, hli_now_seconds() - t1);
     fill_stats(stats, &cnt, m, 0, sec);
     return HL_OK;
 }
