@@ -63,7 +63,9 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
     (void)nc; /* clusters never outnumber points: the cluster arrays share cap */
     if (n <= c->cap)
         return HL_OK;
-    int64_t cap = c->cap < 1024 ? 1024 : c->cap + c->cap / 4;
+    /* exact room for the first batch, then growth by an eighth: realloc of
+     * large blocks remaps pages instead of copying them */
+    int64_t cap = c->cap == 0 ? n : c->cap + c->cap / 8;
     if (cap < n)
         cap = n;
     const int64_t d = c->d, k = c->k;
@@ -80,14 +82,9 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
         (st = grow(&c->parent, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->conf, cap, sizeof(float))) != HL_OK ||
         (st = grow(&c->cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->alive, cap, 1)) != HL_OK ||
         (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->prev_cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->inherit, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_parent, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_size, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work, 2 * cap + 2, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work2, 3 * cap + 2, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work3, 2 * cap + 2, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work4, 2 * cap + 2, sizeof(int64_t))) != HL_OK || (st = grow(&c->c_acc, cap, sizeof(double))) != HL_OK)
+        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK)
         return st;
     if ((st = grow(&c->rev, cap, sizeof(hli_idlist))) != HL_OK || (st = grow(&c->mark, cap, 1)) != HL_OK ||
         (st = grow(&c->c_seen, cap, 1)) != HL_OK)
@@ -100,12 +97,44 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
     memset(c->c_seen + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->alive + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->score_fp + c->cap, 0, sizeof(uint32_t) * (size_t)(cap - c->cap));
-    for (int64_t a = c->cap; a < cap; a++) {
-        c->c_acc[a] = 0.0;
-        c->inherit[a] = -1;
-    }
     c->cap = cap;
     return HL_OK;
+}
+
+hl_status hli_coll_scratch_alloc(hl_collection *c, int64_t n)
+{
+    hli_coll_scratch_free(c);
+    const size_t m = (size_t)(n > 0 ? n : 1);
+    hl_status st = hli_check_dims("collection scratch", (int64_t)m, 12, sizeof(int64_t), NULL);
+    if (st != HL_OK)
+        return st;
+    c->work = hli_alloc(2 * m + 2, sizeof(int64_t));
+    c->work2 = hli_alloc(3 * m + 2, sizeof(int64_t));
+    c->work3 = hli_alloc(2 * m + 2, sizeof(int64_t));
+    c->work4 = hli_alloc(2 * m + 2, sizeof(int64_t));
+    c->prev_cl = hli_alloc(m, sizeof(int64_t));
+    c->inherit = hli_alloc(m, sizeof(int64_t));
+    c->c_acc = hli_calloc(m, sizeof(double));
+    if (!c->work || !c->work2 || !c->work3 || !c->work4 || !c->prev_cl || !c->inherit || !c->c_acc) {
+        hli_coll_scratch_free(c);
+        return hl_last_error_status();
+    }
+    for (size_t i = 0; i < m; i++)
+        c->inherit[i] = -1;
+    return HL_OK;
+}
+
+void hli_coll_scratch_free(hl_collection *c)
+{
+    free(c->work);
+    free(c->work2);
+    free(c->work3);
+    free(c->work4);
+    free(c->prev_cl);
+    free(c->inherit);
+    free(c->c_acc);
+    c->work = c->work2 = c->work3 = c->work4 = c->prev_cl = c->inherit = NULL;
+    c->c_acc = NULL;
 }
 
 hl_status hl_collection_create(const hl_model *model, int64_t d, const hl_cluster_options *opts, hl_collection **out)
@@ -167,17 +196,11 @@ void hl_collection_free(hl_collection *c)
     free(c->alive);
     free(c->root);
     free(c->tree_id);
-    free(c->prev_cl);
-    free(c->inherit);
-    free(c->work4);
+    hli_coll_scratch_free(c);
     free(c->c_root);
     free(c->c_parent);
     free(c->c_size);
     free(c->mark);
-    free(c->work);
-    free(c->work2);
-    free(c->work3);
-    free(c->c_acc);
     free(c->c_seen);
     free(c);
 }
@@ -287,8 +310,9 @@ typedef struct update_plan {
     int index_has_batch;    /* the index was built with the batch's rows in it */
 } update_plan;
 
-static void update_plan_free(update_plan *u)
+static void update_plan_free(hl_collection *c, update_plan *u)
 {
+    hli_coll_scratch_free(c);
     hli_search_result_free(&u->res);
     free(u->changed);
     free(u->scratch);
@@ -501,6 +525,8 @@ static hl_status add_prepare(hl_collection *c, const float *x, int64_t m, int nt
         return st;
     if ((u->scratch = hli_alloc(hli_coll_update_scratch(c, nt), 1)) == NULL)
         return hl_last_error_status();
+    if ((st = hli_coll_scratch_alloc(c, n1)) != HL_OK)
+        return st;
     if (n0 == 0 && c->index.nlist == 0 && wants_index(c, n1)) {
         /* the first batch searched like hl_cluster; later batches use the index */
         const int64_t live = c->live, n = c->n;
@@ -587,7 +613,7 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     if (st != HL_OK) {
         if (c->cap > n0)
             memset(c->alive + n0, 0, (size_t)(c->cap - n0));
-        update_plan_free(&u);
+        update_plan_free(c, &u);
         return st;
     }
     /* ---- phase 2: cannot fail ---- */
@@ -605,17 +631,19 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
     cnt.relinked = u.res.nupd;
+    const double t1 = hli_now_seconds();
     hli_coll_update(c, u.changed, u.nchanged, NULL, 0, n0, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
     c->prob_dens = NULL;
-    update_plan_free(&u);
+    update_plan_free(c, &u);
     if (first_id != NULL)
         *first_id = n0;
     const double sec = hli_now_seconds() - t0;
     hli_log(HL_LOG_INFO, "collection: added %lld points: %lld joined, %lld clusters started, %lld merged, %lld "
-            "existing points moved, %lld lists changed; %.3f s", (long long)m, (long long)cnt.joined,
-            (long long)cnt.started, (long long)cnt.merged, (long long)cnt.moved, (long long)cnt.relinked, sec);
+            "existing points moved, %lld lists changed; %.3f s (lists %.3f s, clusters %.3f s)", (long long)m,
+            (long long)cnt.joined, (long long)cnt.started, (long long)cnt.merged, (long long)cnt.moved,
+            (long long)cnt.relinked, sec, t1 - t0, hli_now_seconds() - t1);
     fill_stats(stats, &cnt, m, 0, sec);
     return HL_OK;
 }
@@ -682,6 +710,8 @@ static hl_status remove_prepare(hl_collection *c, const int64_t *ids, int64_t m,
         return st;
     if ((u->scratch = hli_alloc(hli_coll_update_scratch(c, nt), 1)) == NULL)
         return hl_last_error_status();
+    if ((st = hli_coll_scratch_alloc(c, c->n)) != HL_OK)
+        return st;
     if (c->plan.score == HL_SCORE_PROB)
         st = prob_prepare(c, c->n, c->n, gone, nt, u);
     return st;
@@ -706,7 +736,7 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
     memset(&u, 0, sizeof u);
     if ((st = remove_prepare(c, ids, m, gone, nt, &u)) != HL_OK) {
         free(gone);
-        update_plan_free(&u);
+        update_plan_free(c, &u);
         return st;
     }
     /* ---- phase 2: cannot fail ---- */
@@ -748,7 +778,7 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
     c->prob_sc = NULL;
     c->prob_off = NULL;
     c->prob_dens = NULL;
-    update_plan_free(&u);
+    update_plan_free(c, &u);
     free(gone);
     const double sec = hli_now_seconds() - t0;
     hli_log(HL_LOG_INFO, "collection: removed %lld points, %lld lists refilled, %lld clusters merged; %.3f s",

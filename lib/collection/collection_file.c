@@ -406,7 +406,12 @@ static hl_status rebuild(hl_collection *c)
         }
     if (st != HL_OK)
         return st;
-    if (!hli_coll_roots(c, c->root, c->work))
+    int64_t *path = hli_alloc((size_t)(n > 0 ? n : 1), sizeof *path);
+    if (path == NULL)
+        return hl_last_error_status();
+    const int acyclic = hli_coll_roots(c, c->root, path);
+    free(path);
+    if (!acyclic)
         return hli_error(HL_EFORMAT, "collection file: the decode parents form a cycle");
     for (int64_t a = 0; a < c->nc; a++)
         c->c_root[a] = -1;

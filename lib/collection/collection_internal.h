@@ -70,10 +70,10 @@ struct hl_collection {
     const int64_t *prob_off;
     const float *prob_dens;
 
-    /* scratch kept between calls so that an update's second phase needs no
-     * allocation: mark (cap), work, work3, work4 (2 cap + 2), work2 (3 cap + 2), prev_cl and
-     * inherit (cap, inherit all -1), c_acc and c_seen (cap); marks zero
-     * between calls */
+    /* scratch of an update's second phase, which must not allocate: mark and
+     * c_seen (cap, zero between calls) are kept; work, work3, work4 (2 n +
+     * 2), work2 (3 n + 2), prev_cl, inherit (n, all -1) and c_acc (n, zero)
+     * exist only during an update (hli_coll_scratch_alloc) */
     unsigned char *mark;
     int64_t *work;
     int64_t *work2;
@@ -92,6 +92,10 @@ struct hl_collection {
 hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc);
 /* The cluster holding cluster id @p id now (follows merges), -1 if emptied. */
 int64_t hli_coll_find(const hl_collection *c, int64_t id);
+/* The scratch of one update (work .. work4, prev_cl, inherit, c_acc) for
+ * @p n point ids, allocated in the fallible phase; freed after the update. */
+hl_status hli_coll_scratch_alloc(hl_collection *c, int64_t n);
+void hli_coll_scratch_free(hl_collection *c);
 /* Fingerprint of a model's parameters and feature map (0 for NULL). */
 uint32_t hli_coll_model_crc(const hl_model *model);
 
