@@ -476,9 +476,13 @@ static hl_status first_lists(hl_collection *c, int64_t m, int nt, update_plan *u
 /* Whether a collection of @p n points searches with an IVF index. */
 static int wants_index(const hl_collection *c, int64_t n)
 {
-    if (c->opts.knn_method == HL_KNN_APPROX)
-        return n > 2 * c->k;
-    return c->opts.knn_method == HL_KNN_AUTO && n > c->opts.knn_auto_threshold;
+    /* never for a handful of points: cells and their calibration need a few
+     * full neighbour lists (and exact search is cheaper there anyway) */
+    if (n <= 8 * c->k)
+        return 0;
+    if (c->opts.knn_method == HL_KNN_AUTO)
+        return n > c->opts.knn_auto_threshold;
+    return c->opts.knn_method != HL_KNN_EXACT;
 }
 
 static hl_status add_prepare(hl_collection *c, const float *x, int64_t m, int nt, update_plan *u)

@@ -382,8 +382,20 @@ static hl_status check_content(const char *path, const hl_collection *c)
             c->parent[i] >= n || (c->parent[i] >= 0 && !c->alive[c->parent[i]]))
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad density, confidence or parent",
                              path, (long long)i);
-        if ((c->parent[i] < 0) != (c->tree_id[i] >= 0) || c->tree_id[i] >= c->nc)
+        if ((c->parent[i] < 0) != (c->tree_id[i] >= 0) || c->tree_id[i] < -1 || c->tree_id[i] >= c->nc)
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad cluster", path, (long long)i);
+        /* a parent is one of the point's in-neighbours and comes first in the
+         * decode's order (density descending, then id), as every update
+         * leaves it: so the parents form a forest */
+        const int64_t p = c->parent[i];
+        if (p >= 0) {
+            int listed = 0;
+            for (int64_t t = 1; t < k; t++)
+                listed |= row[t] == p && rs[t] >= 0.0f;
+            if (!listed || !(c->dens[p] > c->dens[i] || (c->dens[p] == c->dens[i] && p < i)))
+                return hli_error(HL_EFORMAT, "collection file '%s': point %lld's parent %lld is not a denser "
+                                 "in-neighbour", path, (long long)i, (long long)p);
+        }
         if (c->index.nlist > 0 && (c->index.cell_of[i] < 0 || c->index.cell_of[i] >= c->index.nlist))
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad cell", path, (long long)i);
     }

@@ -506,7 +506,9 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
 
     /* 3. the forest's roots, the trees' ids, every point's cluster */
     int64_t *nr = c->work2;
-    (void)hli_coll_roots(c, nr, c->work2 + c->cap); /* kept acyclic: parents always go up in density order */
+    /* acyclic: every parent comes first in the decode's total order (density
+     * descending, then id), which every update and the loader keep */
+    (void)hli_coll_roots(c, nr, c->work2 + c->cap);
     /* the ids that held points before the call (c_size is from the last update) */
     unsigned char *was_live = c->c_seen; /* bit 4, cleared below */
     for (int64_t a = 0; a < nc_old; a++)

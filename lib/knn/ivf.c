@@ -569,7 +569,7 @@ hl_status hli_ivf_train(const float *xn, int64_t n, int64_t d, const hl_knn_opti
     hli_rng rng;
     hli_rng_seed(&rng, opts->seed);
     hl_status st = train_cells(xn, n, d, nlist, &rng, nt, &ns, cent);
-    if (st == HL_OK && nprobe == 0 && opts->k > 1)
+    if (st == HL_OK && nprobe == 0 && opts->k > 1 && opts->k < n) /* calibration needs full lists */
         st = calibrate_nprobe(xn, n, d, opts->k, *cent, nlist, opts->target_recall, &rng, nt, &nprobe);
     if (st != HL_OK) {
         free(*cent);
@@ -577,6 +577,6 @@ hl_status hli_ivf_train(const float *xn, int64_t n, int64_t d, const hl_knn_opti
         return st;
     }
     *nlist_out = nlist;
-    *nprobe_out = nprobe < 1 ? 1 : nprobe > nlist ? nlist : nprobe;
+    *nprobe_out = nprobe < 1 ? nlist : nprobe > nlist ? nlist : nprobe;
     return HL_OK;
 }
