@@ -75,6 +75,26 @@ START_TEST(test_crc32_known_value)
     /* Incremental use equals one call. */
     uint32_t c = hli_crc32(0, "1234", 4);
     ck_assert_uint_eq(hli_crc32(c, "56789", 5), 0xCBF43926u);
+    /* The 8-bytes-at-a-time loop against the bitwise definition, for every
+     * length and alignment of a pseudo-random buffer, in pieces or whole. */
+    unsigned char buf[300];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
+    }
+    for (size_t off = 0; off < 9; off++)
+        for (size_t len = 0; len + off <= sizeof buf; len += 7) {
+            uint32_t ref = 0xFFFFFFFFu;
+            for (size_t i = 0; i < len; i++) {
+                ref ^= buf[off + i];
+                for (int b = 0; b < 8; b++)
+                    ref = (ref & 1) ? 0xEDB88320u ^ (ref >> 1) : ref >> 1;
+            }
+            ref = ~ref;
+            ck_assert_uint_eq(hli_crc32(0, buf + off, len), ref);
+            ck_assert_uint_eq(hli_crc32(hli_crc32(0, buf + off, len / 3), buf + off + len / 3, len - len / 3), ref);
+        }
 }
 END_TEST
 
