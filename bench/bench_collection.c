@@ -2,7 +2,7 @@
  * recluster, and the cost of growing, shrinking, saving and loading one.
  *
  *   bench_collection quality [--data DIR] [--model M.hlm] [--model-out M.hlm]
- *                    [--batch 100] [--seed 1] [--threads T]
+ *                    [--batch 100] [--seed 1] [--threads T] [--trace]
  *   bench_collection speed [--n 1000000] [--d 128] [--clusters n/20] [--alpha 1.5]
  *                    [--sigma 0.035] [--seed 1] [--adds 5] [--add-size 1000]
  *                    [--remove 100] [--model M.hlm] [--file F] [--threads T]
@@ -17,6 +17,7 @@
  * BCubed F, NMI), the difference, the points moved and the clusters
  * joined / started / merged over the batches, and the time per batch.  Also
  * checks that a collection filled in one call clusters as hl_cluster() does.
+ * --trace prints the quality of the points added so far after every batch.
  *
  * speed: on the synthetic data of bench_cluster (bench/synth.h; --n points
  * for the collection plus --adds x --add-size more from the same draw): one
@@ -50,7 +51,7 @@ typedef struct bench_args {
     int64_t batch, seed, n, d, clusters, adds, add_size, remove;
     double alpha, sigma;
     int32_t threads;
-    int recluster, verbose;
+    int recluster, verbose, trace;
 } bench_args;
 
 /* Start of the timed call the library's log lines (--verbose) are timed from. */
@@ -179,6 +180,21 @@ static void load_split(const char *dir, const char *split, float **x, int64_t *n
     }
 }
 
+/* --trace: the quality of the first @p n points (ids 0..n-1, true labels
+ * @p y in id order) after batch @p b. */
+static void trace_batch(const hl_collection *col, const int64_t *y, int64_t n, int64_t b,
+                        const hl_collection_stats *st, double seconds)
+{
+    int64_t *lc = collection_labels(col);
+    hl_metrics m = evaluate(y, lc, n);
+    printf("    batch %3lld: %5lld points, pairwise F %.4f (P %.4f R %.4f) NMI %.4f clusters %5lld; joined %3lld "
+           "started %3lld merged %3lld moved %5lld relinked %5lld; %.1f ms\n",
+           (long long)b, (long long)n, m.pairwise_f, m.pairwise_precision, m.pairwise_recall, m.nmi,
+           (long long)m.num_pred_clusters, (long long)st->joined, (long long)st->started, (long long)st->merged,
+           (long long)st->moved, (long long)st->relinked, 1e3 * seconds);
+    free(lc);
+}
+
 /* One setting (with or without the model): batch clustering, the
  * one-call collection check, and the growing collection. */
 static void quality_one(const char *name, const hl_model *model, const float *x, const int64_t *y, int64_t n,
@@ -193,7 +209,7 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
     int64_t *lb = batch_labels(model, x, n, d, &o, &tb);
     hl_metrics mb = evaluate(y, lb, n);
     print_metrics("batch hl_cluster (all rows)", &mb);
-    printf("  batch clustering time %.3f s (load %.2f)\n", tb, bench_loadavg());
+    printf("  batch clustering time %.3f s (loadavg %.2f)\n", tb, bench_loadavg());
 
     /* A collection filled in one call must cluster as hl_cluster does (the header's promise). */
     {
@@ -216,6 +232,9 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
     float *xp = xmalloc((size_t)(n * d) * sizeof *xp);
     for (int64_t i = 0; i < n; i++)
         memcpy(xp + i * d, x + perm[i] * d, (size_t)d * sizeof *xp);
+    int64_t *yp = xmalloc((size_t)n * sizeof *yp);
+    for (int64_t i = 0; i < n; i++)
+        yp[i] = y[perm[i]];
     int64_t half = n / 2;
     hl_collection *col = new_collection(model, d, &o, a->threads);
     hl_collection_stats st;
@@ -224,14 +243,9 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
     printf("  collection created from %lld random rows (seed %lld): %.3f s, %lld clusters\n", (long long)half,
            (long long)a->seed, tc, (long long)hl_collection_num_clusters(col));
     {
-        /* The first half alone, against the batch clustering of the same rows. */
         int64_t *lc = collection_labels(col);
-        int64_t *yh = xmalloc((size_t)half * sizeof *yh);
-        for (int64_t i = 0; i < half; i++)
-            yh[i] = y[perm[i]];
-        hl_metrics mh = evaluate(yh, lc, half);
+        hl_metrics mh = evaluate(yp, lc, half);
         print_metrics("  (first half only, vs truth)", &mh);
-        free(yh);
         free(lc);
     }
     int64_t nb = (n - half + a->batch - 1) / a->batch;
@@ -253,6 +267,8 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
         if (st.added != cnt)
             printf("  WARNING: batch %lld: stats.added %lld, expected %lld\n", (long long)b, (long long)st.added,
                    (long long)cnt);
+        if (a->trace)
+            trace_batch(col, yp, lo + cnt, b, &st, tbatch[b]);
     }
     int64_t *lc = collection_labels(col);
     int64_t *lr = xmalloc((size_t)n * sizeof *lr);
@@ -272,7 +288,7 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
            (long long)started, (long long)merged, (long long)relinked);
     qsort(tbatch, (size_t)nb, sizeof *tbatch, cmp_double);
     printf("  time per add: mean %.2f ms, median %.2f ms, max %.2f ms (library's own count: mean %.2f ms); "
-           "load %.2f\n",
+           "loadavg %.2f\n",
            1e3 * tsum / (double)nb, 1e3 * tbatch[nb / 2], 1e3 * tbatch[nb - 1], 1e3 * tlib / (double)nb,
            bench_loadavg());
     printf("  clusters now %lld (cluster ids issued %lld)\n", (long long)hl_collection_num_clusters(col),
@@ -282,6 +298,7 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
     free(lr);
     free(lb);
     free(perm);
+    free(yp);
     free(xp);
     hl_collection_free(col);
 }
@@ -315,7 +332,7 @@ static int run_quality(const bench_args *a)
         hl_status s = hl_train(&cfg, &to, xtr, ytr, ntr, d, &model);
         if (s != HL_OK && s != HL_ECANCELED)
             fail("hl_train");
-        printf("model: trained on the train split with the default options in %.1f s (load %.2f)\n",
+        printf("model: trained on the train split with the default options in %.1f s (loadavg %.2f)\n",
                bench_now() - t0, bench_loadavg());
         if (a->model_out && hl_model_save(model, a->model_out) != HL_OK)
             fail(a->model_out);
@@ -349,14 +366,15 @@ static void print_memory(const char *when, double rss0, double heap0)
 static void print_add(const char *what, const hl_collection_stats *st, double t)
 {
     printf("  %-22s %8.3f s (library %.3f s)  added %lld, joined %lld, started %lld, merged %lld, moved %lld, "
-           "relinked %lld; load %.2f\n",
+           "relinked %lld; loadavg %.2f\n",
            what, t, st->seconds, (long long)st->added, (long long)st->joined, (long long)st->started,
            (long long)st->merged, (long long)st->moved, (long long)st->relinked, bench_loadavg());
 }
 
 static int run_speed(const bench_args *a)
 {
-    const int64_t n = a->n, d = a->d, extra = a->adds * a->add_size;
+    /* --adds batches, then one more for the add after the load */
+    const int64_t n = a->n, d = a->d, extra = (a->adds + 1) * a->add_size;
     const int64_t C = a->clusters > 0 ? a->clusters : (n / 20 > 0 ? n / 20 : 1);
     const double raw_mib = (double)n * (double)d * 4.0 / 1048576.0;
     bench_trim_heap();
@@ -394,7 +412,7 @@ static int run_speed(const bench_args *a)
         double tb;
         g_log_t0 = bench_now();
         lb = batch_labels(model, x, n, d, &o, &tb);
-        printf("  full recluster: hl_cluster of the %lld points: %.2f s; load %.2f\n", (long long)n, tb,
+        printf("  full recluster: hl_cluster of the %lld points: %.2f s; loadavg %.2f\n", (long long)n, tb,
                bench_loadavg());
         print_memory("after hl_cluster (result freed)", rss0, heap0);
         hl_metrics mb = evaluate(y, lb, n);
@@ -455,7 +473,7 @@ static int run_speed(const bench_args *a)
             fail("hl_collection_remove");
         double t = bench_now() - t1;
         printf("  remove %lld random points: %.3f s (library %.3f s), removed %lld, relinked %lld, moved %lld; "
-               "load %.2f\n",
+               "loadavg %.2f\n",
                (long long)nr, t, st.seconds, (long long)st.removed, (long long)st.relinked, (long long)st.moved,
                bench_loadavg());
         free(perm);
@@ -478,6 +496,8 @@ static int run_speed(const bench_args *a)
         free(lt);
     }
 
+    const int64_t live_now = hl_collection_num_points(col);
+    const double raw_now = (double)live_now * (double)d * 4.0 / 1048576.0;
     const char *path = a->file ? a->file : "bench_collection.hlc";
     double t1 = bench_now();
     if (hl_collection_save(col, path) != HL_OK)
@@ -485,13 +505,18 @@ static int run_speed(const bench_args *a)
     double tsave = bench_now() - t1;
     struct stat sb;
     double fmib = stat(path, &sb) == 0 ? (double)sb.st_size / 1048576.0 : -1.0;
-    printf("  save %s: %.2f s, file %.1f MiB = %.2f x raw; load %.2f\n", path, tsave, fmib, fmib / raw_mib,
+    printf("  save %s: %.2f s, file %.1f MiB = %.2f x raw; loadavg %.2f\n", path, tsave, fmib, fmib / raw_now,
            bench_loadavg());
+    const double rss_held = bench_rss_mib(), heap_held = bench_heap_in_use_mib();
     hl_collection_free(col);
     bench_trim_heap();
     bench_reset_peak_rss();
     const double rss_empty = bench_rss_mib(), heap_empty = bench_heap_in_use_mib();
     print_memory("after freeing the collection", rss0, heap0);
+    printf("  the collection of %lld points held (before minus after freeing it): RSS %.1f MiB = %.2f x its raw "
+           "features (%.1f MiB), heap in use %.1f MiB = %.2f x raw\n",
+           (long long)live_now, rss_held - rss_empty,
+           (rss_held - rss_empty) / raw_now, raw_now, heap_held - heap_empty, (heap_held - heap_empty) / raw_now);
     t1 = bench_now();
     g_log_t0 = t1;
     if (hl_collection_load(path, model, &col) != HL_OK)
@@ -499,12 +524,12 @@ static int run_speed(const bench_args *a)
     double tload = bench_now() - t1;
     if (hl_collection_set_num_threads(col, a->threads) != HL_OK)
         fail("hl_collection_set_num_threads");
-    printf("  load: %.2f s; load %.2f\n", tload, bench_loadavg());
+    printf("  load: %.2f s; loadavg %.2f\n", tload, bench_loadavg());
     print_memory("after loading it", rss0, heap0);
     printf("  loaded collection: RSS %.1f MiB = %.2f x raw, heap in use %.1f MiB = %.2f x raw, peak RSS during the "
            "load %.1f MiB\n",
-           bench_rss_mib() - rss_empty, (bench_rss_mib() - rss_empty) / raw_mib, bench_heap_in_use_mib() - heap_empty,
-           (bench_heap_in_use_mib() - heap_empty) / raw_mib, bench_peak_rss_mib());
+           bench_rss_mib() - rss_empty, (bench_rss_mib() - rss_empty) / raw_now, bench_heap_in_use_mib() - heap_empty,
+           (bench_heap_in_use_mib() - heap_empty) / raw_now, bench_peak_rss_mib());
     {
         int64_t *ll = collection_labels(col);
         int same = hl_collection_id_bound(col) == bound && memcmp(ll, lc, (size_t)bound * sizeof *ll) == 0;
@@ -514,7 +539,7 @@ static int run_speed(const bench_args *a)
     if (a->adds > 0) {
         double t;
         g_log_t0 = bench_now();
-        add_points(col, xadd, a->add_size, d, &st, &t);
+        add_points(col, xadd + a->adds * a->add_size * d, a->add_size, d, &st, &t);
         print_add("add after the load", &st, t);
     }
     hl_set_log_callback(NULL, NULL, HL_LOG_ERROR);
@@ -556,6 +581,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(o, "--verbose")) {
             a.verbose = 1;
+            continue;
+        }
+        if (!strcmp(o, "--trace")) {
+            a.trace = 1;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
