@@ -631,6 +631,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sizes out of range\n");
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible when redirected to a file */
     bench_print_machine();
     printf("load average %.2f at start\n", bench_loadavg());
     int rc = !strcmp(argv[1], "quality") ? run_quality(&a) : run_speed(&a);
