@@ -27,6 +27,27 @@ static int kept_edge(float sim, float score, float tau, float dj, float di, int6
     return *twin || (dj > di && score > tau);
 }
 
+int64_t hli_decode_parent(int64_t i, const int64_t *src, const float *sim, const float *score, int64_t m,
+                          const float *density, float tau, float *parent_score)
+{
+    int64_t best = -1;
+    float bs = 0.0f;
+    int btwin = 0, twin = 0;
+    for (int64_t e = 0; e < m; e++) {
+        const int64_t j = src[e];
+        if (!kept_edge(sim[e], score[e], tau, density[j], density[i], j, i, &twin))
+            continue;
+        if (best < 0 || twin > btwin || (twin == btwin && (score[e] > bs || (score[e] == bs && j < best)))) {
+            best = j;
+            bs = score[e];
+            btwin = twin;
+        }
+    }
+    if (parent_score != NULL)
+        *parent_score = bs;
+    return best;
+}
+
 hl_status hl_decode(const hl_graph *graph, const float *score, const float *density, float tau, int64_t *parent,
                     int64_t *labels)
 {
@@ -59,22 +80,9 @@ hl_status hl_decode(const hl_graph *graph, const float *score, const float *dens
     }
     const int64_t *off = graph->offsets, *src = graph->src;
 #pragma omp parallel for num_threads(hli_threads(0)) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        int64_t best = -1;
-        float bs = 0.0f;
-        int btwin = 0, twin = 0;
-        for (int64_t e = off[i]; e < off[i + 1]; e++) {
-            const int64_t j = src[e];
-            if (!kept_edge(graph->sim[e], score[e], tau, density[j], density[i], j, i, &twin))
-                continue;
-            if (best < 0 || twin > btwin || (twin == btwin && (score[e] > bs || (score[e] == bs && j < best)))) {
-                best = j;
-                bs = score[e];
-                btwin = twin;
-            }
-        }
-        par[i] = best;
-    }
+    for (int64_t i = 0; i < n; i++)
+        par[i] = hli_decode_parent(i, src + off[i], graph->sim + off[i], score + off[i], off[i + 1] - off[i], density,
+                                   tau, NULL);
     if (labels != NULL) {
         /* Roots with path compression: labels[] doubles as the memo. */
         for (int64_t i = 0; i < n; i++)

@@ -15,8 +15,7 @@ int hli_edge_feature_count(uint32_t flags)
     return __builtin_popcount(flags & HLI_EDGE_FEAT_ALL);
 }
 
-/* |A & B| for two sorted lists; -1 entries (missing) never match. */
-static int64_t intersect_sorted(const int64_t *a, const int64_t *b, int64_t k)
+int64_t hli_snn_count(const int64_t *a, const int64_t *b, int64_t k)
 {
     int64_t i = 0, j = 0, c = 0;
     while (i < k && j < k) {
@@ -143,7 +142,7 @@ hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, i
             if (flags & HL_EDGE_FEAT_SIM)
                 f[c++] = g->sim[e];
             if (flags & HL_EDGE_FEAT_SNN)
-                f[c++] = (float)intersect_sorted(sorted + i * k, sorted + j * k, k) / (float)k;
+                f[c++] = (float)hli_snn_count(sorted + i * k, sorted + j * k, k) / (float)k;
             if (flags & HL_EDGE_FEAT_RECIPROCAL) {
                 const int64_t *row = sorted + j * k;
                 f[c++] = bsearch(&i, row, (size_t)k, sizeof *row, hli_cmp_i64) != NULL ? 1.0f : 0.0f;

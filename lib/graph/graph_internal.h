@@ -29,6 +29,18 @@ int hli_edge_feature_count(uint32_t flags);
 hl_status hli_edge_features(const hl_graph *g, uint32_t flags, const float *x, int64_t d, int num_threads,
                             float *out);
 
+/* The decode's choice for node @p i (hl_decode's rule, docs/ALGORITHM.md
+ * "Decode"): among its @p m in-edges (sources @p src, cosines @p sim, scores
+ * @p score), the parent, or -1 for a peak.  *parent_score (may be NULL)
+ * receives the chosen edge's score.  hl_decode and collections share it. */
+int64_t hli_decode_parent(int64_t i, const int64_t *src, const float *sim, const float *score, int64_t m,
+                          const float *density, float tau, float *parent_score);
+
+/* The shared-neighbour count of two kNN lists of k entries each sorted
+ * ascending: common entries, -1 (missing) never matching.  The snn score of
+ * an edge is this count / k. */
+int64_t hli_snn_count(const int64_t *a_sorted, const int64_t *b_sorted, int64_t k);
+
 /* hl_graph_build on already-normalised features. */
 hl_status hli_graph_build_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts,
                                      hl_graph **out);

@@ -559,3 +559,24 @@ out:
     lists_free(&lists);
     return st;
 }
+
+hl_status hli_ivf_train(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt, float **cent,
+                        int64_t *nlist_out, int64_t *nprobe_out)
+{
+    *cent = NULL;
+    const int64_t nlist = opts->nlist != 0 && opts->nlist <= n ? opts->nlist : auto_nlist(n);
+    int64_t ns = 0, nprobe = opts->nprobe;
+    hli_rng rng;
+    hli_rng_seed(&rng, opts->seed);
+    hl_status st = train_cells(xn, n, d, nlist, &rng, nt, &ns, cent);
+    if (st == HL_OK && nprobe == 0 && opts->k > 1)
+        st = calibrate_nprobe(xn, n, d, opts->k, *cent, nlist, opts->target_recall, &rng, nt, &nprobe);
+    if (st != HL_OK) {
+        free(*cent);
+        *cent = NULL;
+        return st;
+    }
+    *nlist_out = nlist;
+    *nprobe_out = nprobe < 1 ? 1 : nprobe > nlist ? nlist : nprobe;
+    return HL_OK;
+}

@@ -22,6 +22,14 @@ hl_status hli_knn_exact(const float *xn, int64_t n, int64_t d, int64_t k, int64_
 hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt, int64_t *nbrs,
                       float *sims, int64_t *nprobe_used);
 
+/* The cells of an IVF index over the normalised rows @p xn, as hli_knn_ivf
+ * trains them (opts->nlist, 0 = automatic; opts->seed), and the number of
+ * cells to probe (opts->nprobe, or calibrated to opts->target_recall for
+ * opts->k neighbours).  *cent: *nlist x d, malloc'ed.  For indexes that
+ * outlive one search (collections). */
+hl_status hli_ivf_train(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt, float **cent,
+                        int64_t *nlist, int64_t *nprobe);
+
 /* hl_knn_search on features the caller already L2-normalised (no copy). */
 hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,
                              float *sims);

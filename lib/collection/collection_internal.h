@@ -1,0 +1,166 @@
+/* The layout of hl_collection, shared by the files of lib/collection/.
+ *
+ * Per point id (0 .. n-1, removed ones kept as tombstones so that ids stay
+ * stable): the mapped features, the level-0 kNN list (self first, sorted by
+ * similarity as the library's search sorts them, -1 where fewer than k
+ * points exist), its density and decode parent under the collection's score,
+ * the confidence of its attachment, and the cluster id it was given.
+ * Clusters form a union-find whose roots are the clusters that hold points
+ * now: a merged cluster points (c_parent) to the one it joined, always a
+ * smaller id, so chains end and ids never change.  The reverse lists (who
+ * has me as a neighbour) let an update find the points it touches. */
+#ifndef HILANDER_COLLECTION_INTERNAL_H
+#define HILANDER_COLLECTION_INTERNAL_H
+
+#include "cluster/cluster_internal.h"
+#include "knn/knn_internal.h"
+
+/* A growable list of point ids. */
+typedef struct hli_idlist {
+    int64_t *id;
+    int32_t n, cap;
+} hli_idlist;
+
+/* The IVF index of a collection once it outgrows exact search: spherical
+ * k-means cells (trained once, when first needed) and their members. */
+typedef struct hli_coll_index {
+    int64_t nlist;       /* 0: no index, exact search */
+    int64_t nprobe;
+    float *cent;         /* nlist x d */
+    hli_idlist *cell;    /* nlist member lists */
+    int32_t *cell_of;    /* per point: its cell (-1 removed) */
+} hli_coll_index;
+
+struct hl_collection {
+    const hl_model *model;   /* borrowed */
+    uint32_t model_crc;      /* fingerprint of the model (0 without one) */
+    int has_model;
+    hl_cluster_options opts; /* the caller's options, full layout */
+    hli_cluster_plan plan;   /* score, tau, merge as resolved at creation */
+    int64_t d, k;
+    int32_t num_threads;
+
+    int64_t n;               /* point ids issued */
+    int64_t live;            /* points not removed */
+    int64_t cap;             /* capacity of the per-point arrays */
+    float *x;                /* cap x d: normalised, mapped features */
+    int64_t *knn;            /* cap x k */
+    float *knn_sim;          /* cap x k */
+    float *dens;             /* cap */
+    int64_t *parent;         /* cap: decode parent, -1 for a peak */
+    float *conf;             /* cap */
+    int64_t *cl;             /* cap: cluster id given (follow c_parent), -1 removed */
+    unsigned char *alive;    /* cap */
+    hli_idlist *rev;         /* cap: the points whose lists hold this one (self excluded) */
+    int64_t *next_member;    /* cap: circular member list of each cluster */
+
+    int64_t nc;              /* cluster ids issued */
+    int64_t ccap;
+    int64_t *c_parent;       /* nc: itself for a live cluster, a smaller id after a merge, -1 emptied */
+    int64_t *c_size;         /* nc: points (live clusters only) */
+    int64_t *c_member;       /* nc: one member of a live cluster (entry to its circular list) */
+
+    hli_coll_index index;
+
+    /* score HL_SCORE_PROB only, during an update: the model's scores of every
+     * point's kept in-edges (CSR in list order) and its densities */
+    const float *prob_sc;
+    const int64_t *prob_off;
+
+    /* scratch kept between calls so that an update's second phase needs no
+     * allocation: mark (cap), work, work2 and work3 (2 cap each), c_acc and
+     * c_seen (ccap); all zero between calls */
+    unsigned char *mark;
+    int64_t *work;
+    int64_t *work2;
+    int64_t *work3;
+    double *c_acc;
+    unsigned char *c_seen;
+};
+
+/* ---- collection.c ----------------------------------------------------------- */
+
+/* Make room for @p n points and @p nc clusters (contents kept; a failure
+ * leaves the collection as it was, possibly with more room). */
+hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc);
+/* The cluster holding cluster id @p id now (follows merges), -1 if emptied. */
+int64_t hli_coll_find(const hl_collection *c, int64_t id);
+/* Fingerprint of a model's parameters and feature map (0 for NULL). */
+uint32_t hli_coll_model_crc(const hl_model *model);
+
+/* ---- idlist.c --------------------------------------------------------------- */
+
+/* Ensure room for @p extra more ids. */
+hl_status hli_idlist_reserve(hli_idlist *l, int64_t extra);
+/* Append (room reserved beforehand: never fails). */
+void hli_idlist_push(hli_idlist *l, int64_t id);
+/* Remove one occurrence of @p id (order not kept); 0 if absent. */
+int hli_idlist_remove(hli_idlist *l, int64_t id);
+void hli_idlist_free(hli_idlist *l);
+
+/* ---- neighbours.c: the level-0 lists -------------------------------------- */
+
+/* A change of one existing point's list found by a search. */
+typedef struct hli_list_update {
+    int64_t id;
+    int64_t *knn;   /* k entries */
+    float *sim;
+} hli_list_update;
+
+/* The lists found by one search: full lists for the query points, and the
+ * existing points whose lists the queries enter (reverse updates). */
+typedef struct hli_search_result {
+    int64_t *knn;           /* nq x k: the queries' lists */
+    float *sim;
+    int64_t nupd;
+    int64_t *upd_id;        /* nupd: existing points whose lists change, ascending */
+    int64_t *upd_knn;       /* nupd x k */
+    float *upd_sim;
+} hli_search_result;
+
+void hli_search_result_free(hli_search_result *r);
+
+/* Lists of the points @p q (nq ids, ascending) among the live points not in
+ * @p excluded (a mark array, or NULL) and the rows [c->n, n_db) (a batch
+ * being added: features stored, alive set, not yet counted in c->n).  With
+ * @p reverse, also the existing points (ids < c->n) whose lists the queries
+ * enter.  Exact search without an index, the index's cells with one. */
+hl_status hli_coll_search(const hl_collection *c, const int64_t *q, int64_t nq, const unsigned char *excluded,
+                          int64_t n_db, int reverse, int nt, hli_search_result *out);
+
+/* Train the IVF index over the live points and assign them (no index before). */
+hl_status hli_coll_index_build(hl_collection *c, int nt);
+/* Cells of new rows [n0, n1) (stored into index.cell_of) and room in the
+ * cells for them. */
+hl_status hli_coll_index_prepare(hl_collection *c, int64_t n0, int64_t n1, int nt);
+void hli_coll_index_free(hli_coll_index *ix);
+
+/* ---- update.c: scores, decode, clusters ------------------------------------ */
+
+/* What hl_collection_stats reports. */
+typedef struct hli_update_counts {
+    int64_t joined, started, merged, moved, relinked;
+} hli_update_counts;
+
+/* After the lists of the points @p changed (nchanged ids, the new points
+ * among them, marked in c->mark) were replaced: recompute densities,
+ * parents and confidences where they may change, join clusters along new
+ * parent links, give new points (ids >= first_new) their clusters, and run
+ * the linkage merge over the touched clusters.  Uses only memory reserved
+ * beforehand (hli_coll_reserve): cannot fail, except for the model score
+ * (HL_SCORE_PROB), which re-scores the whole graph and is run first by the
+ * caller through hli_coll_prob_scores. */
+void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, int64_t first_new, int nt,
+                     void *scratch, hli_update_counts *counts);
+/* Bytes of the @p scratch hli_coll_update needs for @p nt threads. */
+size_t hli_coll_update_scratch(const hl_collection *c, int nt);
+
+/* Score HL_SCORE_PROB: the model's edge scores (*edge_scores, CSR by
+ * *edge_offsets in list order) and densities (*dens) of the graph of the
+ * lists @p knn / @p sim (n x k, taken over and freed) on the collection's
+ * rows; the network needs whole neighbourhoods, so an update with this
+ * score re-scores the whole graph.  Arrays malloc'ed. */
+hl_status hli_coll_prob_scores(const hl_collection *c, int64_t *knn, float *sim, int64_t n, int nt, float **edge_scores,
+                               int64_t **edge_offsets, float **dens);
+
+#endif

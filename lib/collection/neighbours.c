@@ -1,0 +1,487 @@
+/* The level-0 neighbour lists of a collection: searching the lists of new
+ * (or re-listed) points, and finding the existing points whose lists the new
+ * points enter.
+ *
+ * Without an index the search is exact: a block of query rows against all
+ * rows with sgemm.  Once the collection outgrows exact search it keeps an IVF
+ * index (the library's spherical k-means cells, trained once, see
+ * knn/ivf.c): a query scans its nprobe best cells plus the other new rows
+ * of its batch.  Either way, every existing point the scan meets whose k-th
+ * similarity the query beats gets the query as a reverse-update candidate,
+ * so the lists stay the k nearest among what was scanned.  Candidates are
+ * ranked by the fixed-order hli_dot_ref as in the library's search, so the
+ * result does not depend on blocking or thread count. */
+#include "collection/collection_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HLI_COLL_QBLOCK 2048
+#define HLI_COLL_DBLOCK 4096
+/* sgemm similarities may round differently from hli_dot_ref: candidates
+ * within this margin of a threshold are checked exactly */
+#define HLI_COLL_SIM_SLACK 1e-4f
+
+/* One reverse-update candidate: existing point j may take query q. */
+typedef struct rev_cand {
+    int64_t j, q;
+} rev_cand;
+
+typedef struct cand_buf {
+    rev_cand *v;
+    int64_t n, cap;
+    hl_status st;
+} cand_buf;
+
+static void cand_push(cand_buf *b, int64_t j, int64_t q)
+{
+    if (b->st != HL_OK)
+        return;
+    if (b->n == b->cap) {
+        int64_t cap = b->cap ? 2 * b->cap : 1024;
+        rev_cand *p = hli_realloc(b->v, (size_t)cap, sizeof *p);
+        if (p == NULL) {
+            b->st = hl_last_error_status();
+            return;
+        }
+        b->v = p;
+        b->cap = cap;
+    }
+    b->v[b->n].j = j;
+    b->v[b->n].q = q;
+    b->n++;
+}
+
+static int cmp_cand(const void *pa, const void *pb)
+{
+    const rev_cand *a = pa, *b = pb;
+    if (a->j != b->j)
+        return a->j < b->j ? -1 : 1;
+    return a->q < b->q ? -1 : a->q > b->q;
+}
+
+void hli_search_result_free(hli_search_result *r)
+{
+    free(r->knn);
+    free(r->sim);
+    free(r->upd_id);
+    free(r->upd_knn);
+    free(r->upd_sim);
+    memset(r, 0, sizeof *r);
+}
+
+/* What one search shares between its steps. */
+typedef struct search_run {
+    const hl_collection *c;
+    const int64_t *q;
+    int64_t nq, ksel, n_db;
+    const unsigned char *excluded;
+    int reverse, nt;
+    float *hs;        /* nq x ksel heaps */
+    int64_t *hi;
+    float *qrows;     /* a block of query rows */
+    float *tile;
+    cand_buf cands;
+} search_run;
+
+static int usable(const search_run *r, int64_t j)
+{
+    return r->c->alive[j] && (r->excluded == NULL || !r->excluded[j]);
+}
+
+/* The k-th similarity of existing point j's list (-inf when not full): the
+ * bar a query must pass to enter it. */
+static float list_bar(const hl_collection *c, int64_t j)
+{
+    const int64_t last = j * c->k + c->k - 1;
+    return c->knn[last] >= 0 ? c->knn_sim[last] : -INFINITY;
+}
+
+/* Scan a tile of query rows [a0, a0 + na) (indexes into r->q) against the
+ * database rows @p ids (or db0 + column when ids is NULL), @p nc columns. */
+static void scan_tile(search_run *r, int64_t a0, int64_t na, const int64_t *ids, int64_t db0, int64_t nc)
+{
+    const hl_collection *c = r->c;
+    /* unusable columns (removed, excluded) can never be chosen */
+    for (int64_t col = 0; col < nc; col++) {
+        const int64_t j = ids ? ids[col] : db0 + col;
+        if (!usable(r, j))
+            for (int64_t a = 0; a < na; a++)
+                r->tile[a * nc + col] = -INFINITY;
+    }
+#pragma omp parallel for schedule(static) num_threads(r->nt)
+    for (int64_t a = 0; a < na; a++)
+        hli_topk_scan(r->tile + a * nc, nc, ids, db0, r->q[a0 + a], r->hs + (a0 + a) * r->ksel,
+                      r->hi + (a0 + a) * r->ksel, r->ksel);
+    if (!r->reverse)
+        return;
+    for (int64_t a = 0; a < na; a++) {
+        const float *row = r->tile + a * nc;
+        for (int64_t col = 0; col < nc; col++) {
+            const int64_t j = ids ? ids[col] : db0 + col;
+            if (j < c->n && usable(r, j) && row[col] >= list_bar(c, j) - HLI_COLL_SIM_SLACK)
+                cand_push(&r->cands, j, r->q[a0 + a]);
+        }
+    }
+}
+
+static void gather(const float *x, int64_t d, const int64_t *ids, int64_t m, float *out)
+{
+    for (int64_t t = 0; t < m; t++)
+        memcpy(out + t * d, x + ids[t] * d, sizeof(float) * (size_t)d);
+}
+
+/* Exact: every query block against every row block of [0, n_db). */
+static hl_status search_exact(search_run *r)
+{
+    const hl_collection *c = r->c;
+    const int64_t d = c->d;
+    for (int64_t a0 = 0; a0 < r->nq; a0 += HLI_COLL_QBLOCK) {
+        const int64_t na = r->nq - a0 < HLI_COLL_QBLOCK ? r->nq - a0 : HLI_COLL_QBLOCK;
+        gather(c->x, d, r->q + a0, na, r->qrows);
+        for (int64_t j0 = 0; j0 < r->n_db; j0 += HLI_COLL_DBLOCK) {
+            const int64_t nc = r->n_db - j0 < HLI_COLL_DBLOCK ? r->n_db - j0 : HLI_COLL_DBLOCK;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nc, (int)d, 1.0f, r->qrows, (int)d,
+                        c->x + j0 * d, (int)d, 0.0f, r->tile, (int)nc);
+            scan_tile(r, a0, na, NULL, j0, nc);
+        }
+    }
+    return r->cands.st;
+}
+
+/* IVF: each query's nprobe best cells, scanned cell by cell, and the rows
+ * of [c->n, n_db) (the batch's own new points, not in any cell yet). */
+static hl_status search_index(search_run *r)
+{
+    const hl_collection *c = r->c;
+    const hli_coll_index *ix = &c->index;
+    const int64_t d = c->d, nq = r->nq, np = ix->nprobe, nlist = ix->nlist;
+    hl_status st = HL_OK;
+    int64_t *probe = NULL, *start = NULL, *fill = NULL, *byq = NULL;
+    float *mrows = NULL;
+    if ((st = hli_check_dims("collection probes", nq, np, sizeof(int64_t), NULL)) != HL_OK)
+        return st;
+    probe = hli_alloc((size_t)nq * (size_t)np, sizeof *probe);
+    start = hli_calloc((size_t)nlist + 1, sizeof *start);
+    fill = hli_alloc((size_t)nlist, sizeof *fill);
+    byq = hli_alloc((size_t)nq * (size_t)np, sizeof *byq);
+    if (probe == NULL || start == NULL || fill == NULL || byq == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    for (int64_t a0 = 0; a0 < nq && st == HL_OK; a0 += HLI_COLL_QBLOCK) {
+        const int64_t na = nq - a0 < HLI_COLL_QBLOCK ? nq - a0 : HLI_COLL_QBLOCK;
+        gather(c->x, d, r->q + a0, na, r->qrows);
+        st = hli_topk_gemm(r->qrows, na, ix->cent, nlist, d, np, NULL, -1, 0, r->nt, probe + a0 * np, NULL, np);
+    }
+    if (st != HL_OK)
+        goto done;
+    /* the queries probing each cell, in query order (counting sort) */
+    for (int64_t t = 0; t < nq * np; t++)
+        start[probe[t] + 1]++;
+    for (int64_t cc = 0; cc < nlist; cc++)
+        start[cc + 1] += start[cc];
+    memcpy(fill, start, sizeof *fill * (size_t)nlist);
+    for (int64_t a = 0; a < nq; a++)
+        for (int64_t t = 0; t < np; t++)
+            byq[fill[probe[a * np + t]]++] = a;
+    int64_t maxm = 0;
+    for (int64_t cc = 0; cc < nlist; cc++)
+        maxm = ix->cell[cc].n > maxm ? ix->cell[cc].n : maxm;
+    const int64_t extra = r->n_db - c->n; /* the batch's new rows */
+    if (extra > maxm)
+        maxm = extra;
+    mrows = hli_alloc((size_t)(maxm > 0 ? maxm : 1) * (size_t)d, sizeof *mrows);
+    if (mrows == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    float *qsave = r->qrows;
+    for (int64_t cc = 0; cc < nlist; cc++) {
+        const int64_t m = ix->cell[cc].n, nqc = start[cc + 1] - start[cc];
+        if (m == 0 || nqc == 0)
+            continue;
+        gather(c->x, d, ix->cell[cc].id, m, mrows);
+        for (int64_t b0 = 0; b0 < nqc; b0 += HLI_COLL_QBLOCK) {
+            const int64_t nb = nqc - b0 < HLI_COLL_QBLOCK ? nqc - b0 : HLI_COLL_QBLOCK;
+            for (int64_t m0 = 0; m0 < m; m0 += HLI_COLL_DBLOCK) {
+                const int64_t mc = m - m0 < HLI_COLL_DBLOCK ? m - m0 : HLI_COLL_DBLOCK;
+                /* query rows of this cell's block, in a scratch view: the
+                 * heaps are addressed through byq */
+                for (int64_t t = 0; t < nb; t++)
+                    memcpy(qsave + t * d, c->x + r->q[byq[start[cc] + b0 + t]] * d, sizeof(float) * (size_t)d);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)mc, (int)d, 1.0f, qsave, (int)d,
+                            mrows + m0 * d, (int)d, 0.0f, r->tile, (int)mc);
+                const int64_t *cellids = ix->cell[cc].id + m0;
+                for (int64_t col = 0; col < mc; col++)
+                    if (!usable(r, cellids[col]))
+                        for (int64_t a = 0; a < nb; a++)
+                            r->tile[a * mc + col] = -INFINITY;
+#pragma omp parallel for schedule(static) num_threads(r->nt)
+                for (int64_t a = 0; a < nb; a++) {
+                    const int64_t qa = byq[start[cc] + b0 + a];
+                    hli_topk_scan(r->tile + a * mc, mc, cellids, 0, r->q[qa], r->hs + qa * r->ksel,
+                                  r->hi + qa * r->ksel, r->ksel);
+                }
+                if (r->reverse)
+                    for (int64_t a = 0; a < nb; a++) {
+                        const int64_t qid = r->q[byq[start[cc] + b0 + a]];
+                        for (int64_t col = 0; col < mc; col++)
+                            if (cellids[col] < c->n && usable(r, cellids[col]) &&
+                                r->tile[a * mc + col] >= list_bar(c, cellids[col]) - HLI_COLL_SIM_SLACK)
+                                cand_push(&r->cands, cellids[col], qid);
+                    }
+            }
+        }
+    }
+    if ((st = r->cands.st) != HL_OK)
+        goto done;
+    /* the batch's own new rows, exactly */
+    for (int64_t a0 = 0; a0 < nq && extra > 0; a0 += HLI_COLL_QBLOCK) {
+        const int64_t na = nq - a0 < HLI_COLL_QBLOCK ? nq - a0 : HLI_COLL_QBLOCK;
+        gather(c->x, d, r->q + a0, na, r->qrows);
+        for (int64_t j0 = c->n; j0 < r->n_db; j0 += HLI_COLL_DBLOCK) {
+            const int64_t nc = r->n_db - j0 < HLI_COLL_DBLOCK ? r->n_db - j0 : HLI_COLL_DBLOCK;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nc, (int)d, 1.0f, r->qrows, (int)d,
+                        c->x + j0 * d, (int)d, 0.0f, r->tile, (int)nc);
+            scan_tile(r, a0, na, NULL, j0, nc);
+        }
+    }
+    st = r->cands.st;
+done:
+    free(probe);
+    free(start);
+    free(fill);
+    free(byq);
+    free(mrows);
+    return st;
+}
+
+/* The new list of existing point j from its list and the candidates
+ * cand[0..m) (all with j), exact similarities; 1 if it changed. */
+static int merge_list(const hl_collection *c, int64_t j, const rev_cand *cand, int64_t m, float *hs, int64_t *hi,
+                      int64_t *out_knn, float *out_sim)
+{
+    const int64_t k = c->k, kk = k - 1;
+    hli_topk_init(hs, hi, kk);
+    for (int64_t t = 1; t < k; t++)
+        if (c->knn[j * k + t] >= 0)
+            hli_topk_push(hs, hi, kk, c->knn_sim[j * k + t], c->knn[j * k + t]);
+    for (int64_t t = 0; t < m; t++)
+        hli_topk_push(hs, hi, kk, hli_dot_ref(c->x + j * c->d, c->x + cand[t].q * c->d, c->d), cand[t].q);
+    out_knn[0] = j;
+    out_sim[0] = 1.0f;
+    hli_topk_sorted(hs, hi, kk, out_knn + 1, out_sim + 1);
+    return memcmp(out_knn, c->knn + j * k, sizeof(int64_t) * (size_t)k) != 0;
+}
+
+/* Turn the candidates into list updates (sorted by point id). */
+static hl_status reverse_updates(search_run *r, hli_search_result *out)
+{
+    const hl_collection *c = r->c;
+    const int64_t k = c->k;
+    rev_cand *v = r->cands.v;
+    const int64_t n = r->cands.n;
+    if (n == 0)
+        return HL_OK;
+    qsort(v, (size_t)n, sizeof *v, cmp_cand);
+    int64_t groups = 0;
+    for (int64_t t = 0; t < n; t++)
+        groups += t == 0 || v[t].j != v[t - 1].j;
+    out->upd_id = hli_alloc((size_t)groups, sizeof *out->upd_id);
+    out->upd_knn = hli_alloc((size_t)groups * (size_t)k, sizeof *out->upd_knn);
+    out->upd_sim = hli_alloc((size_t)groups * (size_t)k, sizeof *out->upd_sim);
+    float *hs = hli_alloc((size_t)k, sizeof *hs);
+    int64_t *hi = hli_alloc((size_t)k, sizeof *hi);
+    if (out->upd_id == NULL || out->upd_knn == NULL || out->upd_sim == NULL || hs == NULL || hi == NULL) {
+        free(hs);
+        free(hi);
+        return hl_last_error_status();
+    }
+    int64_t nu = 0;
+    for (int64_t t = 0; t < n;) {
+        int64_t e = t;
+        while (e < n && v[e].j == v[t].j)
+            e++;
+        if (merge_list(c, v[t].j, v + t, e - t, hs, hi, out->upd_knn + nu * k, out->upd_sim + nu * k))
+            out->upd_id[nu++] = v[t].j;
+        t = e;
+    }
+    out->nupd = nu;
+    free(hs);
+    free(hi);
+    return HL_OK;
+}
+
+hl_status hli_coll_search(const hl_collection *c, const int64_t *q, int64_t nq, const unsigned char *excluded,
+                          int64_t n_db, int reverse, int nt, hli_search_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const int64_t k = c->k, kk = k - 1, d = c->d;
+    search_run r;
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    r.q = q;
+    r.nq = nq;
+    r.n_db = n_db;
+    r.excluded = excluded;
+    r.reverse = reverse;
+    r.nt = nt;
+    r.ksel = kk + HLI_TOPK_MARGIN;
+    hl_status st = hli_check_dims("collection search lists", nq, k, sizeof(int64_t), NULL);
+    if (st == HL_OK)
+        st = hli_check_dims("collection search heaps", nq, r.ksel, sizeof(int64_t), NULL);
+    if (st != HL_OK)
+        return st;
+    out->knn = hli_alloc((size_t)nq * (size_t)k, sizeof *out->knn);
+    out->sim = hli_alloc((size_t)nq * (size_t)k, sizeof *out->sim);
+    r.hs = hli_alloc((size_t)nq * (size_t)r.ksel, sizeof *r.hs);
+    r.hi = hli_alloc((size_t)nq * (size_t)r.ksel, sizeof *r.hi);
+    r.qrows = hli_alloc((size_t)HLI_COLL_QBLOCK * (size_t)d, sizeof *r.qrows);
+    r.tile = hli_alloc((size_t)HLI_COLL_QBLOCK * (size_t)HLI_COLL_DBLOCK, sizeof *r.tile);
+    if (out->knn == NULL || out->sim == NULL || r.hs == NULL || r.hi == NULL || r.qrows == NULL || r.tile == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    for (int64_t a = 0; a < nq; a++)
+        hli_topk_init(r.hs + a * r.ksel, r.hi + a * r.ksel, r.ksel);
+    hli_blas_set_threads(nt);
+    st = c->index.nlist > 0 ? search_index(&r) : search_exact(&r);
+    if (st != HL_OK)
+        goto done;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t a = 0; a < nq; a++) {
+        out->knn[a * k] = q[a];
+        out->sim[a * k] = 1.0f;
+        hli_topk_refine(c->x + q[a] * d, c->x, d, r.hs + a * r.ksel, r.hi + a * r.ksel, r.ksel, kk,
+                        out->knn + a * k + 1, out->sim + a * k + 1);
+    }
+    if (reverse)
+        st = reverse_updates(&r, out);
+done:
+    free(r.hs);
+    free(r.hi);
+    free(r.qrows);
+    free(r.tile);
+    free(r.cands.v);
+    if (st != HL_OK)
+        hli_search_result_free(out);
+    return st;
+}
+
+/* ---- the index ---------------------------------------------------------------- */
+
+void hli_coll_index_free(hli_coll_index *ix)
+{
+    if (ix->cell != NULL)
+        for (int64_t cc = 0; cc < ix->nlist; cc++)
+            hli_idlist_free(&ix->cell[cc]);
+    free(ix->cell);
+    free(ix->cent);
+    free(ix->cell_of);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* The nearest cell of each row [n0, n1) into cell_of. */
+static hl_status assign_cells(const hl_collection *c, const hli_coll_index *ix, int64_t n0, int64_t n1, int nt,
+                              int32_t *cell_of)
+{
+    const int64_t d = c->d;
+    int64_t *best = hli_alloc(HLI_COLL_QBLOCK, sizeof *best);
+    if (best == NULL)
+        return hl_last_error_status();
+    hl_status st = HL_OK;
+    for (int64_t a0 = n0; a0 < n1 && st == HL_OK; a0 += HLI_COLL_QBLOCK) {
+        const int64_t na = n1 - a0 < HLI_COLL_QBLOCK ? n1 - a0 : HLI_COLL_QBLOCK;
+        st = hli_topk_gemm(c->x + a0 * d, na, ix->cent, ix->nlist, d, 1, NULL, -1, 0, nt, best, NULL, 1);
+        for (int64_t t = 0; t < na && st == HL_OK; t++)
+            cell_of[a0 + t] = (int32_t)best[t];
+    }
+    free(best);
+    return st;
+}
+
+hl_status hli_coll_index_build(hl_collection *c, int nt)
+{
+    hli_coll_index ix;
+    memset(&ix, 0, sizeof ix);
+    const int64_t d = c->d;
+    /* the live rows, contiguous, for the k-means */
+    int64_t *ids = hli_alloc((size_t)c->live, sizeof *ids);
+    float *rows = NULL;
+    hl_status st = HL_OK;
+    if (ids == NULL)
+        return hl_last_error_status();
+    int64_t m = 0;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->alive[i])
+            ids[m++] = i;
+    if ((st = hli_check_dims("collection index rows", m, d, sizeof(float), NULL)) != HL_OK)
+        goto fail;
+    if ((rows = hli_alloc((size_t)m * (size_t)d, sizeof *rows)) == NULL)
+        goto oom;
+    gather(c->x, d, ids, m, rows);
+    hl_knn_options ko;
+    hl_knn_options_init(&ko, sizeof ko);
+    ko.k = c->k;
+    ko.nlist = c->opts.knn_nlist;
+    ko.nprobe = c->opts.knn_nprobe;
+    ko.target_recall = c->opts.knn_target_recall;
+    ko.seed = c->opts.knn_seed;
+    if ((st = hli_ivf_train(rows, m, d, &ko, nt, &ix.cent, &ix.nlist, &ix.nprobe)) != HL_OK)
+        goto fail;
+    free(rows);
+    rows = NULL;
+    ix.cell = hli_calloc((size_t)ix.nlist, sizeof *ix.cell);
+    ix.cell_of = hli_alloc((size_t)c->cap, sizeof *ix.cell_of);
+    if (ix.cell == NULL || ix.cell_of == NULL)
+        goto oom;
+    for (int64_t i = 0; i < c->n; i++)
+        ix.cell_of[i] = -1;
+    /* assign live rows (contiguous runs through the row order) */
+    if ((st = assign_cells(c, &ix, 0, c->n, nt, ix.cell_of)) != HL_OK)
+        goto fail;
+    for (int64_t i = 0; i < c->n; i++) {
+        if (!c->alive[i]) {
+            ix.cell_of[i] = -1;
+            continue;
+        }
+        if ((st = hli_idlist_reserve(&ix.cell[ix.cell_of[i]], 1)) != HL_OK)
+            goto fail;
+        hli_idlist_push(&ix.cell[ix.cell_of[i]], i);
+    }
+    free(ids);
+    hli_coll_index_free(&c->index);
+    c->index = ix;
+    hli_log(HL_LOG_INFO, "collection: IVF index over %lld points, %lld cells, nprobe %lld", (long long)m,
+            (long long)ix.nlist, (long long)ix.nprobe);
+    return HL_OK;
+oom:
+    st = hl_last_error_status();
+fail:
+    free(ids);
+    free(rows);
+    hli_coll_index_free(&ix);
+    return st;
+}
+
+hl_status hli_coll_index_prepare(hl_collection *c, int64_t n0, int64_t n1, int nt)
+{
+    hli_coll_index *ix = &c->index;
+    if (ix->nlist == 0)
+        return HL_OK;
+    hl_status st = assign_cells(c, ix, n0, n1, nt, ix->cell_of);
+    if (st != HL_OK)
+        return st;
+    int64_t *count = hli_calloc((size_t)ix->nlist, sizeof *count);
+    if (count == NULL)
+        return hl_last_error_status();
+    for (int64_t i = n0; i < n1; i++)
+        count[ix->cell_of[i]]++;
+    for (int64_t cc = 0; cc < ix->nlist && st == HL_OK; cc++)
+        st = hli_idlist_reserve(&ix->cell[cc], count[cc]);
+    free(count);
+    return st;
+}
