@@ -2,7 +2,7 @@
  * recluster, and the cost of growing, shrinking, saving and loading one.
  *
  *   bench_collection quality [--data DIR] [--model M.hlm] [--model-out M.hlm]
- *                    [--batch 100] [--seed 1] [--threads T] [--trace]
+ *                    [--batch 100] [--seed 1] [--threads T] [--merge M] [--trace]
  *   bench_collection speed [--n 1000000] [--d 128] [--clusters n/20] [--alpha 1.5]
  *                    [--sigma 0.035] [--seed 1] [--adds 5] [--add-size 1000]
  *                    [--remove 100] [--model M.hlm] [--file F] [--threads T]
@@ -17,7 +17,9 @@
  * BCubed F, NMI), the difference, the points moved and the clusters
  * joined / started / merged over the batches, and the time per batch.  Also
  * checks that a collection filled in one call clusters as hl_cluster() does.
- * --trace prints the quality of the points added so far after every batch.
+ * --trace prints the quality of the points added so far after every batch,
+ * next to hl_cluster() of the same points.  --merge M sets the linkage merge
+ * threshold of both (0: off; default: the score's or model's).
  *
  * speed: on the synthetic data of bench_cluster (bench/synth.h; --n points
  * for the collection plus --adds x --add-size more from the same draw): one
@@ -49,7 +51,7 @@ typedef struct bench_args {
     const char *model_out;
     const char *file;
     int64_t batch, seed, n, d, clusters, adds, add_size, remove;
-    double alpha, sigma;
+    double alpha, sigma, merge;
     int32_t threads;
     int recluster, verbose, trace;
 } bench_args;
@@ -182,16 +184,23 @@ static void load_split(const char *dir, const char *split, float **x, int64_t *n
 
 /* --trace: the quality of the first @p n points (ids 0..n-1, true labels
  * @p y in id order) after batch @p b. */
-static void trace_batch(const hl_collection *col, const int64_t *y, int64_t n, int64_t b,
-                        const hl_collection_stats *st, double seconds)
+static void trace_batch(const hl_collection *col, const hl_model *model, const float *x, const int64_t *y, int64_t n,
+                        int64_t d, const hl_cluster_options *o, int64_t b, const hl_collection_stats *st,
+                        double seconds)
 {
     int64_t *lc = collection_labels(col);
     hl_metrics m = evaluate(y, lc, n);
-    printf("    batch %3lld: %5lld points, pairwise F %.4f (P %.4f R %.4f) NMI %.4f clusters %5lld; joined %3lld "
-           "started %3lld merged %3lld moved %5lld relinked %5lld; %.1f ms\n",
+    double tb;
+    int64_t *lb = batch_labels(model, x, n, d, o, &tb);
+    hl_metrics mb = evaluate(y, lb, n);
+    printf("    batch %3lld: %5lld points: collection pairwise F %.4f (P %.4f R %.4f) NMI %.4f clusters %5lld | "
+           "hl_cluster F %.4f (P %.4f) NMI %.4f clusters %5lld | joined %3lld started %3lld merged %3lld moved %5lld "
+           "relinked %5lld; %.1f ms\n",
            (long long)b, (long long)n, m.pairwise_f, m.pairwise_precision, m.pairwise_recall, m.nmi,
-           (long long)m.num_pred_clusters, (long long)st->joined, (long long)st->started, (long long)st->merged,
+           (long long)m.num_pred_clusters, mb.pairwise_f, mb.pairwise_precision, mb.nmi,
+           (long long)mb.num_pred_clusters, (long long)st->joined, (long long)st->started, (long long)st->merged,
            (long long)st->moved, (long long)st->relinked, 1e3 * seconds);
+    free(lb);
     free(lc);
 }
 
@@ -203,6 +212,7 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
     o.num_threads = a->threads;
+    o.merge = (float)a->merge;
     printf("-- %s\n", name);
 
     double tb;
@@ -268,7 +278,7 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
             printf("  WARNING: batch %lld: stats.added %lld, expected %lld\n", (long long)b, (long long)st.added,
                    (long long)cnt);
         if (a->trace)
-            trace_batch(col, yp, lo + cnt, b, &st, tbatch[b]);
+            trace_batch(col, model, xp, yp, lo + cnt, d, &o, b, &st, tbatch[b]);
     }
     int64_t *lc = collection_labels(col);
     int64_t *lr = xmalloc((size_t)n * sizeof *lr);
@@ -567,6 +577,7 @@ int main(int argc, char **argv)
                     .remove = 100,
                     .alpha = 1.5,
                     .sigma = 0.035,
+                    .merge = -1.0,
                     .recluster = 1};
     if (argc < 2 || (strcmp(argv[1], "quality") && strcmp(argv[1], "speed"))) {
         fprintf(stderr, "usage: %s quality|speed [options] (see the comment at the top of bench_collection.c)\n",
@@ -620,6 +631,8 @@ int main(int argc, char **argv)
             a.alpha = atof(v);
         else if (!strcmp(o, "--sigma"))
             a.sigma = atof(v);
+        else if (!strcmp(o, "--merge"))
+            a.merge = atof(v);
         else if (!strcmp(o, "--threads"))
             a.threads = atoi(v);
         else {
