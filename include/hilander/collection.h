@@ -2,25 +2,25 @@
  * libhilander - collections: a clustering that lives, grows and is kept on disk.
  *
  * A collection holds points (feature vectors) and their clusters.  Points are
- * added in batches: each new point joins an existing cluster or starts a new
- * one; new points may also tie existing clusters together, which is reported
- * as a merge.  Points can be removed.  Ids are stable:
+ * added in batches and can be removed; the clustering stays the one a batch
+ * clustering of the current points would give (hl_cluster() with one level
+ * and the linkage merge: with exact search the very same partition), while
+ * ids stay stable:
  *
  *  - point ids are issued in order (0, 1, 2, ...) as points are added and are
  *    never reused, also after removals;
- *  - cluster ids are issued in order as clusters start and never change:
- *    when cluster B merges into cluster A, B's points now report A and
- *    hl_collection_clusters() says B was merged into A, so an application can
- *    keep names on cluster ids.  Clusters never split: removing points keeps
- *    the others in their clusters.
+ *  - cluster ids are issued in order as clusters start and are never
+ *    renumbered: a cluster keeps its id while it grows, shrinks or changes
+ *    its peak; when it joins another cluster, its id reports the cluster it
+ *    joined (hl_collection_clusters(), merged_into), so an application can
+ *    keep names on ids and follow them.  A point changes cluster only when
+ *    the evidence moves it (its decode tree changes, or its cluster merges);
+ *    hl_collection_stats counts those moves.
  *
- * The first batch added to an empty collection is clustered exactly as
- * hl_cluster() clusters it with one level and the linkage merge (same
- * labels up to renumbering); later batches update the level-0 neighbour
- * lists, scores, densities and decode parents of the points they touch and
- * join clusters along the new parent links and linkage merges.  See
- * docs/COLLECTIONS.md for the method, its quality against a full recluster,
- * and the file format.
+ * Each update recomputes neighbour lists, scores, densities and decode
+ * parents only where they can change, so an add costs in proportion to the
+ * batch (plus a few linear passes over the points).  See docs/COLLECTIONS.md
+ * for the method, its quality against a full recluster, and the file format.
  *
  * Thread safety: different collections may be used from different threads at
  * once.  One collection may be read (the const functions) from several
@@ -49,10 +49,10 @@ typedef struct hl_collection_stats {
     size_t struct_size;     /**< set by hl_collection_stats_init(); always the first member */
     int64_t added;          /**< points added by the call */
     int64_t removed;        /**< points removed by the call */
-    int64_t joined;         /**< new points that joined a cluster that existed before the call */
-    int64_t started;        /**< clusters started by the call (all their points are new) */
-    int64_t merged;         /**< clusters that existed before the call and were merged into another */
-    int64_t moved;          /**< existing points whose cluster id changed (by those merges) */
+    int64_t joined;         /**< new points now in a cluster whose id existed before the call */
+    int64_t started;        /**< cluster ids issued by the call that hold points after it */
+    int64_t merged;         /**< clusters that held points before the call and were merged into another */
+    int64_t moved;          /**< existing points whose cluster id changed (moved by the decode, or merged) */
     int64_t relinked;       /**< existing points whose neighbour list changed */
     double seconds;         /**< wall time of the call */
 } hl_collection_stats;
@@ -101,9 +101,11 @@ HL_API hl_status hl_collection_add(hl_collection *collection, const float *x, in
                                    int64_t *first_id, hl_collection_stats *stats);
 
 /**
- * Remove @p n points by id.  The other points keep their ids and clusters;
- * neighbour lists that held a removed point are completed again by search.
- * A cluster whose points are all removed reports size 0 and merged_into -1.
+ * Remove @p n points by id.  The other points keep their ids; neighbour
+ * lists that held a removed point are completed again by search and the
+ * clusters follow (a cluster whose peak is removed keeps its id on the part
+ * that holds most of its points).  A cluster whose points are all removed
+ * reports size 0 and merged_into -1.
  * On any error nothing changes.
  * @return HL_OK; HL_EINVAL (NULL argument, n < 1, an id that was never
  *         issued or is already removed, an id listed twice); HL_ENOMEM

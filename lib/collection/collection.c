@@ -78,12 +78,15 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
         (st = grow(&c->knn_sim, cap * k, sizeof(float))) != HL_OK || (st = grow(&c->dens, cap, sizeof(float))) != HL_OK ||
         (st = grow(&c->parent, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->conf, cap, sizeof(float))) != HL_OK ||
         (st = grow(&c->cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->alive, cap, 1)) != HL_OK ||
-        (st = grow(&c->next_member, cap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->prev_cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->inherit, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_parent, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_size, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_member, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->work, 2 * cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work2, 2 * cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->work3, 2 * cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->c_acc, cap, sizeof(double))) != HL_OK)
+        (st = grow(&c->work, 2 * cap + 2, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->work2, 3 * cap + 2, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->work3, 2 * cap + 2, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->work4, 2 * cap + 2, sizeof(int64_t))) != HL_OK || (st = grow(&c->c_acc, cap, sizeof(double))) != HL_OK)
         return st;
     if ((st = grow(&c->rev, cap, sizeof(hli_idlist))) != HL_OK || (st = grow(&c->mark, cap, 1)) != HL_OK ||
         (st = grow(&c->c_seen, cap, 1)) != HL_OK)
@@ -95,8 +98,10 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
     memset(c->mark + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->c_seen + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->alive + c->cap, 0, (size_t)(cap - c->cap));
-    for (int64_t a = c->cap; a < cap; a++)
+    for (int64_t a = c->cap; a < cap; a++) {
         c->c_acc[a] = 0.0;
+        c->inherit[a] = -1;
+    }
     c->cap = cap;
     return HL_OK;
 }
@@ -157,10 +162,14 @@ void hl_collection_free(hl_collection *c)
     free(c->conf);
     free(c->cl);
     free(c->alive);
-    free(c->next_member);
+    free(c->root);
+    free(c->tree_id);
+    free(c->prev_cl);
+    free(c->inherit);
+    free(c->work4);
+    free(c->c_root);
     free(c->c_parent);
     free(c->c_size);
-    free(c->c_member);
     free(c->mark);
     free(c->work);
     free(c->work2);
@@ -216,7 +225,7 @@ hl_status hl_collection_labels(const hl_collection *c, int64_t *cluster_of, floa
         return hli_error(HL_EINVAL, "hl_collection_labels: collection is NULL");
     for (int64_t i = 0; i < c->n; i++) {
         if (cluster_of != NULL)
-            cluster_of[i] = c->alive[i] ? hli_coll_find(c, c->cl[i]) : -1;
+            cluster_of[i] = c->alive[i] ? c->cl[i] : -1;
         if (confidence != NULL)
             confidence[i] = c->alive[i] ? c->conf[i] : 0.0f;
     }
@@ -231,7 +240,7 @@ hl_status hl_collection_point(const hl_collection *c, int64_t id, int64_t *clust
         return hli_error(HL_EINVAL, "hl_collection_point: point %lld %s", (long long)id,
                          id < 0 || id >= c->n ? "was never added" : "was removed");
     if (cluster != NULL)
-        *cluster = hli_coll_find(c, c->cl[id]);
+        *cluster = c->cl[id];
     if (confidence != NULL)
         *confidence = c->conf[id];
     return HL_OK;
@@ -255,7 +264,7 @@ hl_status hl_collection_clusters(const hl_collection *c, int64_t *sizes, int64_t
         for (int64_t i = 0; i < c->n; i++) {
             if (!c->alive[i])
                 continue;
-            const int64_t a = hli_coll_find(c, c->cl[i]), cur = representatives[a];
+            const int64_t a = c->cl[i], cur = representatives[a];
             if (cur < 0 || c->dens[i] > c->dens[cur])
                 representatives[a] = i; /* ids ascend: ties keep the smaller */
         }
@@ -509,6 +518,8 @@ static void apply_lists(hl_collection *c, int64_t n0, int64_t m, const update_pl
     for (int64_t q = 0; q < m; q++) {
         const int64_t i = n0 + q;
         c->cl[i] = -1;
+        c->root[i] = -1;
+        c->tree_id[i] = -1;
         c->parent[i] = -1;
         c->conf[i] = 1.0f;
         c->dens[i] = 0.0f;
@@ -591,7 +602,7 @@ static hl_status collection_add(hl_collection *c, const float *x, int64_t m, int
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
     cnt.relinked = u.res.nupd;
-    hli_coll_update(c, u.changed, u.nchanged, n0, nt, u.scratch, &cnt);
+    hli_coll_update(c, u.changed, u.nchanged, NULL, 0, n0, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
     update_plan_free(&u);
@@ -613,25 +624,6 @@ hl_status hl_collection_add(hl_collection *c, const float *x, int64_t n, int64_t
     hl_status st = collection_add(c, x, n, d, first_id, stats);
     hli_scope_leave(&scope);
     return st;
-}
-
-/* Take point r out of its cluster's member list and size (cannot fail). */
-static void leave_cluster(hl_collection *c, int64_t r)
-{
-    const int64_t a = hli_coll_find(c, c->cl[r]);
-    if (a < 0)
-        return;
-    if (--c->c_size[a] == 0) {
-        c->c_parent[a] = -1; /* emptied: its id reports -1 from now on */
-        c->c_member[a] = -1;
-        return;
-    }
-    int64_t p = r; /* the predecessor of r in the circular list */
-    while (c->next_member[p] != r)
-        p = c->next_member[p];
-    c->next_member[p] = c->next_member[r];
-    if (c->c_member[a] == r)
-        c->c_member[a] = c->next_member[r];
 }
 
 static hl_status remove_prepare(hl_collection *c, const int64_t *ids, int64_t m, unsigned char *gone, int nt,
@@ -724,13 +716,13 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
             c->knn[r * k + q] = -1;
             c->knn_sim[r * k + q] = 0.0f;
         }
-        leave_cluster(c, r);
         if (c->index.nlist > 0 && c->index.cell_of[r] >= 0) {
             hli_idlist_remove(&c->index.cell[c->index.cell_of[r]], r);
             c->index.cell_of[r] = -1;
         }
         c->alive[r] = 0;
         c->cl[r] = -1;
+        /* root[r] and tree_id[r] stay: the update hands r's tree and id on */
         c->parent[r] = -1;
         c->conf[r] = 0.0f;
         c->dens[r] = 0.0f;
@@ -748,7 +740,7 @@ static hl_status collection_remove(hl_collection *c, const int64_t *ids, int64_t
     hli_update_counts cnt;
     memset(&cnt, 0, sizeof cnt);
     cnt.relinked = u.res.nupd;
-    hli_coll_update(c, u.changed, u.nchanged, c->n, nt, u.scratch, &cnt);
+    hli_coll_update(c, u.changed, u.nchanged, ids, m, c->n, nt, u.scratch, &cnt);
     c->prob_sc = NULL;
     c->prob_off = NULL;
     update_plan_free(&u);

@@ -257,7 +257,7 @@ hl_status hl_collection_save(const hl_collection *c, const char *path)
     if (st == HL_OK)
         st = w_array(&w, c->conf, n, 4);
     if (st == HL_OK)
-        st = w_array(&w, c->cl, n, 8);
+        st = w_array(&w, c->tree_id, n, 8);
     if (st == HL_OK)
         st = w_array(&w, c->c_parent, (size_t)c->nc, 8);
     if (st == HL_OK && c->index.nlist > 0)
@@ -338,10 +338,14 @@ static hl_status check_content(const char *path, const hl_collection *c)
     if (live != c->live)
         return hli_error(HL_EFORMAT, "collection file '%s': %lld live points, header says %lld", path,
                          (long long)live, (long long)c->live);
-    for (int64_t a = 0; a < c->nc; a++)
-        if (c->c_parent[a] < -1 || c->c_parent[a] > a)
+    /* merge targets: in range and resolved (every id points at a live one,
+     * which points at itself, or is -1), as every update leaves them */
+    for (int64_t a = 0; a < c->nc; a++) {
+        const int64_t t = c->c_parent[a];
+        if (t < -1 || t >= c->nc || (t >= 0 && c->c_parent[t] != t))
             return hli_error(HL_EFORMAT, "collection file '%s': cluster %lld has a bad merge target", path,
                              (long long)a);
+    }
     for (int64_t i = 0; i < n; i++) {
         const int64_t *row = c->knn + i * k;
         const float *rs = c->knn_sim + i * k;
@@ -350,7 +354,7 @@ static hl_status check_content(const char *path, const hl_collection *c)
                 if (row[t] != -1)
                     return hli_error(HL_EFORMAT, "collection file '%s': removed point %lld has neighbours", path,
                                      (long long)i);
-            if (c->cl[i] != -1)
+            if (c->tree_id[i] != -1)
                 return hli_error(HL_EFORMAT, "collection file '%s': removed point %lld has a cluster", path,
                                  (long long)i);
             continue;
@@ -376,7 +380,7 @@ static hl_status check_content(const char *path, const hl_collection *c)
             c->parent[i] >= n || (c->parent[i] >= 0 && !c->alive[c->parent[i]]))
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad density, confidence or parent",
                              path, (long long)i);
-        if (c->cl[i] < 0 || c->cl[i] >= c->nc || hli_coll_find(c, c->cl[i]) < 0)
+        if ((c->parent[i] < 0) != (c->tree_id[i] >= 0) || c->tree_id[i] >= c->nc)
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad cluster", path, (long long)i);
         if (c->index.nlist > 0 && (c->index.cell_of[i] < 0 || c->index.cell_of[i] >= c->index.nlist))
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad cell", path, (long long)i);
@@ -400,22 +404,28 @@ static hl_status rebuild(hl_collection *c)
         }
     if (st != HL_OK)
         return st;
-    for (int64_t a = 0; a < c->nc; a++) {
-        c->c_size[a] = 0;
-        c->c_member[a] = -1;
-    }
+    if (!hli_coll_roots(c, c->root, c->work))
+        return hli_error(HL_EFORMAT, "collection file: the decode parents form a cycle");
+    for (int64_t a = 0; a < c->nc; a++)
+        c->c_root[a] = -1;
     for (int64_t i = 0; i < n; i++) {
+        if (!c->alive[i] || c->parent[i] >= 0)
+            continue;
+        const int64_t t = c->tree_id[i];
+        if (c->c_root[t] >= 0 || c->c_parent[t] < 0)
+            return hli_error(HL_EFORMAT, "collection file: tree id %lld is carried twice or emptied", (long long)t);
+        c->c_root[t] = i;
+    }
+    for (int64_t a = 0; a < c->nc; a++)
+        c->c_size[a] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        c->cl[i] = -1;
         if (!c->alive[i])
             continue;
-        const int64_t a = hli_coll_find(c, c->cl[i]);
-        c->c_size[a]++;
-        if (c->c_member[a] < 0) {
-            c->c_member[a] = i;
-            c->next_member[i] = i;
-        } else {
-            c->next_member[i] = c->next_member[c->c_member[a]];
-            c->next_member[c->c_member[a]] = i;
-        }
+        c->cl[i] = c->c_parent[c->tree_id[c->root[i]]];
+        if (c->cl[i] < 0)
+            return hli_error(HL_EFORMAT, "collection file: point %lld is in an emptied cluster", (long long)i);
+        c->c_size[c->cl[i]]++;
     }
     for (int64_t a = 0; a < c->nc; a++)
         if (c->c_parent[a] == a && c->c_size[a] == 0)
@@ -447,7 +457,7 @@ static hl_status load_arrays(crc_reader *r, hl_collection *c)
     if (st == HL_OK)
         st = r_array(r, c->conf, n, 4);
     if (st == HL_OK)
-        st = r_array(r, c->cl, n, 8);
+        st = r_array(r, c->tree_id, n, 8);
     if (st == HL_OK)
         st = r_array(r, c->c_parent, (size_t)c->nc, 8);
     if (st == HL_OK && c->index.nlist > 0)

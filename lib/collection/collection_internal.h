@@ -49,16 +49,17 @@ struct hl_collection {
     float *dens;             /* cap */
     int64_t *parent;         /* cap: decode parent, -1 for a peak */
     float *conf;             /* cap */
-    int64_t *cl;             /* cap: cluster id given (follow c_parent), -1 removed */
+    int64_t *cl;             /* cap: the cluster of each point now, -1 removed */
+    int64_t *root;           /* cap: the root (peak) of each point's decode tree, -1 removed */
+    int64_t *tree_id;        /* cap: for a root, its tree's cluster id; -1 otherwise */
     unsigned char *alive;    /* cap */
     hli_idlist *rev;         /* cap: the points whose lists hold this one (self excluded) */
-    int64_t *next_member;    /* cap: circular member list of each cluster */
 
     int64_t nc;              /* cluster ids issued */
     int64_t ccap;
-    int64_t *c_parent;       /* nc: itself for a live cluster, a smaller id after a merge, -1 emptied */
+    int64_t *c_parent;       /* nc: itself for a live cluster, the cluster it joined after a merge, -1 emptied */
     int64_t *c_size;         /* nc: points (live clusters only) */
-    int64_t *c_member;       /* nc: one member of a live cluster (entry to its circular list) */
+    int64_t *c_root;         /* nc: the root point of the tree carrying this id, -1 if none does */
 
     hli_coll_index index;
 
@@ -68,12 +69,16 @@ struct hl_collection {
     const int64_t *prob_off;
 
     /* scratch kept between calls so that an update's second phase needs no
-     * allocation: mark (cap), work, work2 and work3 (2 cap each), c_acc and
-     * c_seen (ccap); all zero between calls */
+     * allocation: mark (cap), work, work3, work4 (2 cap + 2), work2 (3 cap + 2), prev_cl and
+     * inherit (cap, inherit all -1), c_acc and c_seen (cap); marks zero
+     * between calls */
     unsigned char *mark;
     int64_t *work;
     int64_t *work2;
     int64_t *work3;
+    int64_t *work4;
+    int64_t *prev_cl;
+    int64_t *inherit;
     double *c_acc;
     unsigned char *c_seen;
 };
@@ -143,15 +148,19 @@ typedef struct hli_update_counts {
 } hli_update_counts;
 
 /* After the lists of the points @p changed (nchanged ids, the new points
- * among them, marked in c->mark) were replaced: recompute densities,
+ * among them) were replaced and the points @p removed were taken out: recompute densities,
  * parents and confidences where they may change, join clusters along new
  * parent links, give new points (ids >= first_new) their clusters, and run
  * the linkage merge over the touched clusters.  Uses only memory reserved
  * beforehand (hli_coll_reserve): cannot fail, except for the model score
  * (HL_SCORE_PROB), which re-scores the whole graph and is run first by the
  * caller through hli_coll_prob_scores. */
-void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, int64_t first_new, int nt,
-                     void *scratch, hli_update_counts *counts);
+void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, const int64_t *removed,
+                     int64_t nremoved, int64_t first_new, int nt, void *scratch, hli_update_counts *counts);
+/* The root of every live point's tree into @p root (n entries; -1 removed),
+ * with @p path (n entries) as scratch.  0 if the parents form a cycle or
+ * lead to a removed point (a corrupted file), else 1. */
+int hli_coll_roots(const hl_collection *c, int64_t *root, int64_t *path);
 /* Bytes of the @p scratch hli_coll_update needs for @p nt threads. */
 size_t hli_coll_update_scratch(const hl_collection *c, int nt);
 

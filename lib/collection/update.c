@@ -11,13 +11,22 @@
  * (hli_decode_parent) and scores, which is why a collection's first batch
  * gives exactly hl_cluster's clusters.
  *
- * Clusters only ever join (ids stay stable): a new parent link between two
- * clusters merges the younger id into the older one; a new point joins the
- * cluster of its tree, or starts one with the other new points of its tree.
- * Then the linkage merge (cluster/merge.c's link: shared-neighbour scores of
- * the level-0 edges between two clusters over sqrt(|A| |B|)) runs over the
- * clusters the update touched, all links measured before any of them is
- * applied, as the batch merge measures them. */
+ * So the decode forest is always the one a batch decode of all points would
+ * give.  Its trees carry the cluster ids, by their roots (peaks):
+ *  - a root that stays a root keeps its tree's id, whatever joins or leaves;
+ *  - a new root (a new peak, or a point that lost its parent) inherits the
+ *    id of the old root most of its existing points came from, if that
+ *    root lost its status (it got a parent, or was removed), else gets a
+ *    new id;
+ *  - an id left without a tree is merged into the cluster that now holds
+ *    its old root (or most of its old points).
+ * The linkage merge (cluster/merge.c's link: shared-neighbour scores of the
+ * level-0 edges between two clusters over sqrt(|A| |B|)) then glues trees
+ * into clusters, over the clusters the update touched, all links measured
+ * before any is applied, as the batch merge measures them; once glued, they
+ * stay glued (a cluster id is a union-find over tree ids whose root is the
+ * smaller id).  Points change cluster only when the forest moves them or
+ * their clusters merge: both are reported. */
 #include "collection/collection_internal.h"
 #include "graph/graph_internal.h"
 
@@ -132,154 +141,255 @@ static void mark_with_rev(hl_collection *c, const int64_t *ids, int64_t nids, un
     }
 }
 
-static int64_t uf_find(int64_t *uf, int64_t v)
+int hli_coll_roots(const hl_collection *c, int64_t *root, int64_t *path)
 {
-    while (uf[v] != v) {
-        uf[v] = uf[uf[v]];
-        v = uf[v];
-    }
-    return v;
-}
-
-/* Join the components of a and b; the smaller item is the root. */
-static void uf_union(int64_t *uf, int64_t a, int64_t b)
-{
-    a = uf_find(uf, a);
-    b = uf_find(uf, b);
-    if (a < b)
-        uf[b] = a;
-    else if (b < a)
-        uf[a] = b;
-}
-
-/* Cluster b (a live root) joins live root a < b: sizes, member lists. */
-static void join_cluster(hl_collection *c, int64_t a, int64_t b)
-{
-    c->c_parent[b] = a;
-    c->c_size[a] += c->c_size[b];
-    c->c_size[b] = 0;
-    /* splice two circular lists: swap the successors of one member of each */
-    const int64_t ma = c->c_member[a], mb = c->c_member[b];
-    const int64_t t = c->next_member[ma];
-    c->next_member[ma] = c->next_member[mb];
-    c->next_member[mb] = t;
-    c->c_member[b] = -1;
-}
-
-/* Put point i (its cl set to live cluster a) into a's member list. */
-static void add_member(hl_collection *c, int64_t a, int64_t i)
-{
-    c->c_size[a]++;
-    if (c->c_member[a] < 0) {
-        c->c_member[a] = i;
-        c->next_member[i] = i;
-    } else {
-        const int64_t m = c->c_member[a];
-        c->next_member[i] = c->next_member[m];
-        c->next_member[m] = i;
-    }
-}
-
-/* Merge every live cluster whose union-find root (over cluster ids) is
- * another cluster into that root; counts in @p counts (clusters issued
- * before the call: < nc_old; cnew[c]: new points in c). */
-static void apply_cluster_unions(hl_collection *c, int64_t *uf, int64_t nc_old, hli_update_counts *counts)
-{
-    for (int64_t a = 0; a < c->nc; a++) {
-        if (c->c_parent[a] != a)
+    for (int64_t i = 0; i < c->n; i++)
+        root[i] = c->alive[i] ? -2 : -1;
+    for (int64_t i = 0; i < c->n; i++) {
+        if (root[i] != -2)
             continue;
-        const int64_t r = uf_find(uf, a);
-        if (r == a)
+        int64_t np = 0, v = i, r = -1;
+        for (;;) {
+            if (root[v] >= 0) {
+                r = root[v];
+                break;
+            }
+            if (root[v] != -2)
+                return 0; /* in progress (a cycle) or a removed point */
+            root[v] = -3;
+            path[np++] = v;
+            if (c->parent[v] < 0) {
+                r = v;
+                break;
+            }
+            v = c->parent[v];
+            if (v >= c->n)
+                return 0;
+        }
+        for (int64_t t = 0; t < np; t++)
+            root[path[t]] = r;
+    }
+    return 1;
+}
+
+static int cmp_pair(const void *pa, const void *pb)
+{
+    const int64_t *a = pa, *b = pb;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* For sorted pairs (key, value): the most frequent value of each key run
+ * (ties: the smaller value), through @p fn(key, value). */
+static void plurality(hl_collection *c, int64_t *pairs, int64_t np, void (*fn)(hl_collection *, int64_t, int64_t, void *),
+                      void *ctx)
+{
+    qsort(pairs, (size_t)np, 2 * sizeof(int64_t), cmp_pair);
+    for (int64_t a = 0; a < np;) {
+        int64_t best = -1, bc = 0;
+        int64_t b = a;
+        while (b < np && pairs[2 * b] == pairs[2 * a]) {
+            int64_t e = b;
+            while (e < np && pairs[2 * e] == pairs[2 * a] && pairs[2 * e + 1] == pairs[2 * b + 1])
+                e++;
+            if (e - b > bc) {
+                bc = e - b;
+                best = pairs[2 * b + 1];
+            }
+            b = e;
+        }
+        fn(c, pairs[2 * a], best, ctx);
+        a = b;
+    }
+}
+
+/* New root r takes the orphaned id of old root o, if still free. */
+static void inherit_id(hl_collection *c, int64_t r, int64_t o, void *ctx)
+{
+    (void)ctx;
+    if (o >= 0 && c->inherit[o] >= 0) {
+        c->tree_id[r] = c->inherit[o];
+        c->c_root[c->inherit[o]] = r;
+        c->inherit[o] = -1;
+    }
+}
+
+/* The orphaned id of removed root o goes to the tree most of its points are
+ * in now (root r). */
+static void follow_points(hl_collection *c, int64_t o, int64_t r, void *ctx)
+{
+    (void)ctx;
+    const int64_t t = c->inherit[o];
+    if (t < 0 || r < 0)
+        return;
+    c->c_parent[t] = c->tree_id[r];
+    c->c_root[t] = -1;
+    c->inherit[o] = -1;
+}
+
+/* The trees' ids after the forest changed on P (and the removed points):
+ * orphaned ids, new roots, inheritance, new ids, merges of leftover ids.
+ * c->root still holds the old roots; @p nr the new ones. */
+static void assign_tree_ids(hl_collection *c, const int64_t *P, int64_t np, const int64_t *removed, int64_t nrem,
+                            int64_t first_new, const int64_t *nr, hli_update_counts *counts)
+{
+    int64_t *orphans = c->work3, no = 0;
+    for (int64_t t = 0; t < np + nrem; t++) {
+        const int64_t i = t < np ? P[t] : removed[t - np];
+        if (c->tree_id[i] >= 0 && (!c->alive[i] || c->parent[i] >= 0)) {
+            c->inherit[i] = c->tree_id[i];
+            c->tree_id[i] = -1;
+            orphans[no++] = i;
+        }
+    }
+    /* new roots: peaks in P without an id; pairs (new root, old root) of their existing points */
+    int64_t *newroots = orphans + no, nn = 0;
+    for (int64_t t = 0; t < np; t++) {
+        const int64_t i = P[t];
+        if (c->alive[i] && c->parent[i] < 0 && c->tree_id[i] < 0) {
+            newroots[nn++] = i;
+            c->mark[i] |= 8;
+        }
+    }
+    qsort(newroots, (size_t)nn, sizeof *newroots, hli_cmp_i64);
+    int64_t *pairs = c->work4, npairs = 0;
+    if (nn > 0 && no > 0)
+        for (int64_t i = 0; i < first_new; i++)
+            if (c->alive[i] && (c->mark[nr[i]] & 8) && c->root[i] >= 0) {
+                pairs[2 * npairs] = nr[i];
+                pairs[2 * npairs + 1] = c->root[i];
+                npairs++;
+            }
+    plurality(c, pairs, npairs, inherit_id, NULL);
+    for (int64_t t = 0; t < nn; t++) {
+        const int64_t r = newroots[t];
+        c->mark[r] &= (unsigned char)~8u;
+        if (c->tree_id[r] >= 0)
             continue;
-        if (a < nc_old) {
-            counts->merged++;
-            counts->moved += c->c_size[a] - c->work2[a];
-        } else if (r < nc_old) {
-            counts->started--;
-            counts->joined += c->c_size[a];
+        const int64_t a = c->nc++;
+        c->tree_id[r] = a;
+        c->c_root[a] = r;
+        c->c_parent[a] = a;
+        c->c_size[a] = 0;
+    }
+    /* leftover orphans: an alive old root follows its new tree; a removed one
+     * follows most of its old points */
+    npairs = 0;
+    for (int64_t t = 0; t < no; t++) {
+        const int64_t o = orphans[t], id = c->inherit[o];
+        if (id < 0)
+            continue;
+        c->c_root[id] = -1; /* no tree carries this id any more */
+        if (c->alive[o]) {
+            c->c_parent[id] = c->tree_id[nr[o]];
+            c->inherit[o] = -1;
         } else {
-            counts->started--;
+            c->mark[o] |= 16;
         }
-        c->work2[r] += c->work2[a];
-        c->work2[a] = 0;
-        join_cluster(c, r, a);
     }
+    for (int64_t i = 0; i < first_new && nrem > 0; i++)
+        if (c->alive[i] && c->root[i] >= 0 && (c->mark[c->root[i]] & 16)) {
+            pairs[2 * npairs] = c->root[i];
+            pairs[2 * npairs + 1] = nr[i];
+            npairs++;
+        }
+    plurality(c, pairs, npairs, follow_points, NULL);
+    for (int64_t t = 0; t < no; t++) {
+        const int64_t o = orphans[t];
+        c->mark[o] &= (unsigned char)~16u;
+        if (c->inherit[o] >= 0) /* all its points are gone: emptied */
+            c->c_parent[c->inherit[o]] = -1;
+        c->inherit[o] = -1;
+    }
+    (void)counts;
 }
 
-/* The linkage merge over the clusters of the points @p pts: links measured
- * on the clusters as they are, then every link above the threshold applied. */
-static void linkage_merge(hl_collection *c, const int64_t *pts, int64_t npts, int64_t nc_old, void *scratch,
-                          hli_update_counts *counts)
+/* The live trees @p u that tree @p t links to strongly (link above the
+ * merge threshold), appended to @p out (count returned).  Members of every
+ * tree in the CSR @p tstart / @p tmem. */
+static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, const int64_t *tmem, int64_t *nb,
+                            int64_t *out, node_scratch *s)
 {
-    int64_t *uf = c->work2 + c->cap; /* second half of the scratch: one id per cluster */
-    int64_t *touched = c->work3, nt = 0;
-    node_scratch s = thread_scratch(c, scratch, 0);
-    for (int64_t t = 0; t < npts; t++) {
-        if (!c->alive[pts[t]])
-            continue;
-        const int64_t a = hli_coll_find(c, c->cl[pts[t]]);
-        if (!c->c_seen[a]) {
-            c->c_seen[a] = 1;
-            touched[nt++] = a;
+    int64_t nn = 0, no = 0;
+    for (int64_t q = tstart[t]; q < tstart[t + 1]; q++) {
+        const int64_t i = tmem[q];
+        /* in-edges j -> i and out-edges i -> v between t and other trees */
+        sorted_list(c, i, s->si);
+        const int64_t m = in_edges(c, i, s->src, s->sim);
+        for (int64_t e = 0; e < m; e++) {
+            const int64_t u = c->tree_id[c->root[s->src[e]]];
+            if (u == t)
+                continue;
+            if (!(c->c_seen[u] & 2)) {
+                c->c_seen[u] |= 2;
+                nb[nn++] = u;
+            }
+            c->c_acc[u] += (double)snn_score(c, s->si, s->src[e], s->sj);
+        }
+        const hli_idlist *r = &c->rev[i];
+        for (int32_t w = 0; w < r->n; w++) {
+            const int64_t v = r->id[w];
+            const int64_t u = c->tree_id[c->root[v]];
+            if (u == t)
+                continue;
+            float sv = -1.0f; /* i's similarity in v's list: the edge is kept if >= 0 */
+            for (int64_t x = 0; x < c->k; x++)
+                if (c->knn[v * c->k + x] == i)
+                    sv = c->knn_sim[v * c->k + x];
+            if (sv < 0.0f)
+                continue;
+            if (!(c->c_seen[u] & 2)) {
+                c->c_seen[u] |= 2;
+                nb[nn++] = u;
+            }
+            c->c_acc[u] += (double)snn_score(c, s->si, v, s->sj);
         }
     }
-    for (int64_t a = 0; a < c->nc; a++)
-        uf[a] = a;
-    int64_t *nb = touched + nt; /* neighbouring clusters of one cluster */
-    for (int64_t t = 0; t < nt; t++) {
-        const int64_t a = touched[t];
-        int64_t nn = 0;
-        int64_t i = c->c_member[a];
-        do {
-            /* in-edges j -> i and out-edges i -> v between a and other clusters */
-            sorted_list(c, i, s.si);
-            const int64_t m = in_edges(c, i, s.src, s.sim);
-            for (int64_t e = 0; e < m; e++) {
-                const int64_t b = hli_coll_find(c, c->cl[s.src[e]]);
-                if (b == a)
-                    continue;
-                if (c->c_acc[b] == 0.0 && !(c->c_seen[b] & 2)) {
-                    c->c_seen[b] |= 2;
-                    nb[nn++] = b;
-                }
-                c->c_acc[b] += (double)snn_score(c, s.si, s.src[e], s.sj);
-            }
-            const hli_idlist *r = &c->rev[i];
-            for (int32_t u = 0; u < r->n; u++) {
-                const int64_t v = r->id[u];
-                const int64_t b = hli_coll_find(c, c->cl[v]);
-                if (b == a)
-                    continue;
-                float sv = -1.0f; /* i's similarity in v's list: the edge is kept if >= 0 */
-                for (int64_t q = 0; q < c->k; q++)
-                    if (c->knn[v * c->k + q] == i)
-                        sv = c->knn_sim[v * c->k + q];
-                if (sv < 0.0f)
-                    continue;
-                if (!(c->c_seen[b] & 2)) {
-                    c->c_seen[b] |= 2;
-                    nb[nn++] = b;
-                }
-                c->c_acc[b] += (double)snn_score(c, s.si, v, s.sj);
-            }
-            i = c->next_member[i];
-        } while (i != c->c_member[a]);
-        for (int64_t u = 0; u < nn; u++) {
-            const int64_t b = nb[u];
-            const double w = c->c_acc[b] / sqrt((double)c->c_size[a] * (double)c->c_size[b]);
-            if (w > (double)c->plan.merge)
-                uf_union(uf, a, b);
-            c->c_acc[b] = 0.0;
-            c->c_seen[b] &= (unsigned char)~2u;
-        }
+    const double st = (double)(tstart[t + 1] - tstart[t]);
+    for (int64_t w = 0; w < nn; w++) {
+        const int64_t u = nb[w];
+        if (c->c_acc[u] / sqrt(st * (double)(tstart[u + 1] - tstart[u])) > (double)c->plan.merge)
+            out[no++] = u;
+        c->c_acc[u] = 0.0;
+        c->c_seen[u] &= (unsigned char)~2u;
     }
-    for (int64_t t = 0; t < nt; t++)
-        c->c_seen[touched[t]] = 0;
-    apply_cluster_unions(c, uf, nc_old, counts);
+    return no;
 }
 
-void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, int64_t first_new, int nt,
-                     void *scratch, hli_update_counts *counts)
+/* The linkage merge: clusters are the connected components of the strong
+ * links between trees, each named by its smallest tree id (c_parent of
+ * every tree in it).  Only the components of the @p seeds (trees whose
+ * members or edges changed, and the trees of their old clusters) can
+ * change; they are found again by a search that measures each tree's links
+ * when it reaches it.  @p queue and @p nb: nc entries each. */
+static void linkage_components(hl_collection *c, const int64_t *seeds, int64_t nseeds, const int64_t *tstart,
+                               const int64_t *tmem, int64_t *queue, int64_t *nb, int64_t *links, node_scratch *s)
+{
+    for (int64_t q = 0; q < nseeds; q++) {
+        const int64_t t0 = seeds[q];
+        if (c->c_seen[t0] & 1)
+            continue;
+        int64_t head = 0, tail = 0, leader = t0;
+        c->c_seen[t0] |= 1;
+        queue[tail++] = t0;
+        while (head < tail) {
+            const int64_t t = queue[head++];
+            leader = t < leader ? t : leader;
+            const int64_t nl = strong_links(c, t, tstart, tmem, nb, links, s);
+            for (int64_t w = 0; w < nl; w++)
+                if (!(c->c_seen[links[w]] & 1)) {
+                    c->c_seen[links[w]] |= 1;
+                    queue[tail++] = links[w];
+                }
+        }
+        for (int64_t w = 0; w < tail; w++)
+            c->c_parent[queue[w]] = leader;
+    }
+}
+
+void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, const int64_t *removed,
+                     int64_t nremoved, int64_t first_new, int nt, void *scratch, hli_update_counts *counts)
 {
     const int64_t nc_old = c->nc;
     int64_t *D = c->work, nd = 0;
@@ -336,54 +446,96 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
     for (int64_t t = 0; t < nd; t++)
         c->mark[D[t]] = 0;
 
-    /* 3. unions along parent links.  Items: cluster ids [0, nc_old), then new
-     * point q as nc_old + (q - first_new); the smaller item is the root, so
-     * older clusters absorb younger ones and new points. */
-    const int64_t nnew = c->n - first_new;
-    int64_t *uf = c->work2 + c->cap;
-    int64_t *cnew = c->work2; /* new points per cluster in this call (<= cap entries) */
-    for (int64_t a = 0; a < nc_old + nnew; a++)
-        uf[a] = a;
-    for (int64_t t = 0; t < np; t++) {
-        const int64_t i = P[t], p = c->parent[i];
-        if (p < 0)
-            continue;
-        const int64_t ii = i >= first_new ? nc_old + i - first_new : hli_coll_find(c, c->cl[i]);
-        const int64_t ip = p >= first_new ? nc_old + p - first_new : hli_coll_find(c, c->cl[p]);
-        uf_union(uf, ii, ip);
-    }
+    /* 3. the forest's roots, the trees' ids, every point's cluster */
+    int64_t *nr = c->work2;
+    (void)hli_coll_roots(c, nr, c->work2 + c->cap); /* kept acyclic: parents always go up in density order */
+    /* the ids that held points before the call (c_size is from the last update) */
+    unsigned char *was_live = c->c_seen; /* bit 4, cleared below */
     for (int64_t a = 0; a < nc_old; a++)
-        cnew[a] = 0;
-    apply_cluster_unions(c, uf, nc_old, counts);
-    int64_t *newid = c->work3; /* the cluster of each new-only component, by its root item */
-    for (int64_t q = first_new; q < c->n; q++) {
-        const int64_t item = nc_old + q - first_new, r = uf_find(uf, item);
-        int64_t a;
-        if (r < nc_old) {
-            a = hli_coll_find(c, r);
-            counts->joined++;
-        } else if (r == item) {
-            a = c->nc++; /* q is the smallest new point of a new tree: a new cluster */
-            c->c_parent[a] = a;
-            c->c_size[a] = 0;
-            c->c_member[a] = -1;
-            cnew[a] = 0;
-            counts->started++;
-            newid[r - nc_old] = a;
-        } else {
-            a = newid[r - nc_old]; /* r < item: assigned when r was met */
+        if (c->c_parent[a] == a && c->c_size[a] > 0)
+            was_live[a] |= 4;
+    assign_tree_ids(c, P, np, removed, nremoved, first_new, nr, counts);
+    /* 4. clusters: trees joined by strong links (the linkage merge) */
+    {
+        /* members of every tree (CSR by tree id) */
+        int64_t *tstart = c->work3, *tmem = c->work3 + c->nc + 1;
+        for (int64_t a = 0; a <= c->nc; a++)
+            tstart[a] = 0;
+        for (int64_t i = 0; i < c->n; i++)
+            if (c->alive[i])
+                tstart[c->tree_id[nr[i]] + 1]++;
+        for (int64_t a = 0; a < c->nc; a++)
+            tstart[a + 1] += tstart[a];
+        for (int64_t i = 0; i < c->n; i++)
+            if (c->alive[i])
+                tmem[tstart[c->tree_id[nr[i]]]++] = i;
+        for (int64_t a = c->nc; a > 0; a--)
+            tstart[a] = tstart[a - 1];
+        tstart[0] = 0;
+        /* seeds: the trees of P's points now and before, the trees removed
+         * points were in, and every tree of their old clusters (c_parent of
+         * a tree that existed before: its old cluster) */
+        int64_t *seeds = c->work4, ns = 0;
+        for (int64_t t = 0; t < np + nremoved; t++) {
+            const int64_t i = t < np ? P[t] : removed[t - np];
+            const int64_t ids[2] = {c->alive[i] ? c->tree_id[nr[i]] : -1,
+                                    c->root[i] >= 0 ? c->tree_id[c->root[i]] : -1};
+            for (int u = 0; u < 2; u++) {
+                const int64_t a = ids[u];
+                if (a < 0 || c->c_root[a] < 0 || (c->c_seen[a] & 8))
+                    continue;
+                c->c_seen[a] |= 8;
+                seeds[ns++] = a;
+                if (a < nc_old && c->c_parent[a] >= 0)
+                    c->c_seen[c->c_parent[a]] |= 16;
+            }
         }
-        c->cl[q] = a;
-        cnew[a]++;
-        add_member(c, a, q);
+        for (int64_t a = 0; a < nc_old; a++)
+            if (c->c_root[a] >= 0 && !(c->c_seen[a] & 8) && c->c_parent[a] >= 0 && (c->c_seen[c->c_parent[a]] & 16)) {
+                c->c_seen[a] |= 8;
+                seeds[ns++] = a;
+            }
+        for (int64_t a = 0; a < nc_old; a++)
+            c->c_seen[a] &= (unsigned char)~16u;
+        qsort(seeds, (size_t)ns, sizeof *seeds, hli_cmp_i64);
+        memcpy(c->root, nr, sizeof(int64_t) * (size_t)c->n); /* the old roots are no longer needed */
+        if (c->plan.merge > 0.0f) {
+            node_scratch s = thread_scratch(c, scratch, 0);
+            linkage_components(c, seeds, ns, tstart, tmem, c->work4 + c->nc, c->work2 + c->cap,
+                               c->work2 + c->cap + c->nc, &s);
+        } else {
+            for (int64_t t = 0; t < ns; t++)
+                c->c_parent[seeds[t]] = seeds[t];
+        }
+        for (int64_t t = 0; t < ns; t++)
+            c->c_seen[seeds[t]] &= (unsigned char)~9u;
     }
-    /* 4. linkage merge over the clusters of D (which holds the new points) */
-    if (c->plan.merge > 0.0f)
-        linkage_merge(c, D, nd, nc_old, scratch, counts);
+    for (int64_t i = 0; i < c->n; i++) {
+        c->prev_cl[i] = i < first_new ? c->cl[i] : -1;
+        if (c->alive[i])
+            c->cl[i] = hli_coll_find(c, c->tree_id[nr[i]]);
+    }
+    /* 5. sizes, emptied ids, path compression, what changed */
     for (int64_t a = 0; a < c->nc; a++)
-        cnew[a] = 0;
-    /* 5. path compression: every merged id points at its live cluster */
+        c->c_size[a] = 0;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->alive[i])
+            c->c_size[c->cl[i]]++;
+    for (int64_t a = 0; a < c->nc; a++)
+        if (c->c_parent[a] == a && c->c_size[a] == 0)
+            c->c_parent[a] = -1;
     for (int64_t a = 0; a < c->nc; a++)
         if (c->c_parent[a] >= 0)
             c->c_parent[a] = hli_coll_find(c, a);
+    for (int64_t a = 0; a < nc_old; a++) {
+        if ((was_live[a] & 4) && c->c_parent[a] != a && c->c_parent[a] >= 0)
+            counts->merged++;
+        was_live[a] &= (unsigned char)~4u;
+    }
+    for (int64_t a = nc_old; a < c->nc; a++)
+        counts->started += c->c_parent[a] == a;
+    for (int64_t i = first_new; i < c->n; i++)
+        counts->joined += c->cl[i] < nc_old;
+    for (int64_t i = 0; i < first_new; i++)
+        counts->moved += c->alive[i] && c->prev_cl[i] != c->cl[i];
 }
