@@ -21,8 +21,10 @@
  * next to hl_cluster() of the same points.  --merge M sets the linkage merge
  * threshold of both (0: off; default: the score's or model's).
  *
- * speed: on the synthetic data of bench_cluster (bench/synth.h; --n points
- * for the collection plus --adds x --add-size more from the same draw): one
+ * speed: on the synthetic data of bench_cluster (bench/synth.h: one draw of
+ * n + (adds + 1) x add-size rows, so the first n rows depend on --adds and
+ * --add-size too; the collection gets the first n, then the adds the next
+ * ones, the last batch going to an add after the load): one
  * hl_cluster() of the n points (a full recluster) for comparison, then
  * creating the collection, the adds, one removal, save (time, file size),
  * load (time) and one add after the load; memory as resident set and as C
@@ -292,6 +294,20 @@ static void quality_one(const char *name, const hl_model *model, const float *x,
            mb.pairwise_f - mc.pairwise_f <= 0.03 && mb.nmi - mc.nmi <= 0.02 ? "met" : "NOT met");
     hl_metrics agree = evaluate(lb, lr, n);
     printf("  agreement with the batch labels: pairwise F %.4f, NMI %.4f\n", agree.pairwise_f, agree.nmi);
+    {
+        /* hl_cluster of the rows in the collection's id order: ties in the
+         * decode go to the smaller index, so this is the batch clustering
+         * the collection can equal exactly. */
+        double tp;
+        int64_t *lpb = batch_labels(model, xp, n, d, &o, &tp);
+        hl_metrics same = evaluate(lpb, lc, n);
+        hl_metrics mpb = evaluate(yp, lpb, n);
+        printf("  hl_cluster of the rows in the collection's id order: pairwise F %.4f, NMI %.4f vs truth; the "
+               "collection's labels are %s (pairwise F %.6f, NMI %.6f between the two)\n",
+               mpb.pairwise_f, mpb.nmi, same.pairwise_f == 1.0 ? "the same partition" : "a DIFFERENT partition",
+               same.pairwise_f, same.nmi);
+        free(lpb);
+    }
     printf("  over %lld adds of <= %lld rows: moved %lld existing points (max %lld in one add), joined %lld, "
            "started %lld, merged %lld, relinked %lld\n",
            (long long)nb, (long long)a->batch, (long long)moved, (long long)max_moved, (long long)joined,
