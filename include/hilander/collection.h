@@ -49,8 +49,9 @@ typedef struct hl_collection_stats {
     size_t struct_size;     /**< set by hl_collection_stats_init(); always the first member */
     int64_t added;          /**< points added by the call */
     int64_t removed;        /**< points removed by the call */
-    int64_t joined;         /**< new points now in a cluster whose id existed before the call */
-    int64_t started;        /**< cluster ids issued by the call that hold points after it */
+    int64_t joined;         /**< new points now in a cluster that held points before the call */
+    int64_t started;        /**< clusters that hold points after the call and did not before (new ids,
+                                 or an id that split off again) */
     int64_t merged;         /**< clusters that held points before the call and were merged into another */
     int64_t moved;          /**< existing points whose cluster id changed (moved by the decode, or merged) */
     int64_t relinked;       /**< existing points whose neighbour list changed */

@@ -372,10 +372,12 @@ static hl_status check_content(const char *path, const hl_collection *c)
                     return hli_error(HL_EFORMAT, "collection file '%s': point %lld lists %lld twice", path,
                                      (long long)i, (long long)row[t]);
         }
+        double ss = 0.0; /* stored rows are unit vectors (normalised, and again after the model's map) */
         for (int64_t q = 0; q < d; q++)
-            if (!isfinite(c->x[i * d + q]))
-                return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a non-finite feature", path,
-                                 (long long)i);
+            ss += (double)c->x[i * d + q] * c->x[i * d + q];
+        if (!(fabs(ss - 1.0) <= 1e-3))
+            return hli_error(HL_EFORMAT, "collection file '%s': point %lld's stored features are not a unit "
+                             "vector (squared norm %g)", path, (long long)i, ss);
         if (!isfinite(c->dens[i]) || !(c->conf[i] >= 0.0f && c->conf[i] <= 1.0f) || c->parent[i] < -1 ||
             c->parent[i] >= n || (c->parent[i] >= 0 && !c->alive[c->parent[i]]))
             return hli_error(HL_EFORMAT, "collection file '%s': point %lld has a bad density, confidence or parent",

@@ -14,6 +14,7 @@
 #include "collection/collection_internal.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,15 @@ hl_status hli_coll_search(const hl_collection *c, const int64_t *q, int64_t nq, 
         goto done;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t a = 0; a < nq; a++) {
+        /* masked (removed, excluded) rows enter a heap only while it holds
+         * fewer real candidates; they must not be refined into the list */
+        float *hs = r.hs + a * r.ksel;
+        int64_t *hi = r.hi + a * r.ksel;
+        for (int64_t t = 0; t < r.ksel; t++)
+            if (hi[t] != INT64_MAX && !usable(&r, hi[t])) {
+                hs[t] = -INFINITY;
+                hi[t] = INT64_MAX;
+            }
         out->knn[a * k] = q[a];
         out->sim[a * k] = 1.0f;
         hli_topk_refine(c->x + q[a] * d, c->x, d, r.hs + a * r.ksel, r.hi + a * r.ksel, r.ksel, kk,

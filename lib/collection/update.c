@@ -366,11 +366,13 @@ static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, 
 static void linkage_components(hl_collection *c, const int64_t *seeds, int64_t nseeds, const int64_t *tstart,
                                const int64_t *tmem, int64_t *queue, int64_t *nb, int64_t *links, node_scratch *s)
 {
+    int64_t tail = 0; /* one queue for all components: every tree is visited once */
     for (int64_t q = 0; q < nseeds; q++) {
         const int64_t t0 = seeds[q];
         if (c->c_seen[t0] & 1)
             continue;
-        int64_t head = 0, tail = 0, leader = t0;
+        const int64_t first = tail;
+        int64_t head = tail, leader = t0;
         c->c_seen[t0] |= 1;
         queue[tail++] = t0;
         while (head < tail) {
@@ -383,9 +385,11 @@ static void linkage_components(hl_collection *c, const int64_t *seeds, int64_t n
                     queue[tail++] = links[w];
                 }
         }
-        for (int64_t w = 0; w < tail; w++)
+        for (int64_t w = first; w < tail; w++)
             c->c_parent[queue[w]] = leader;
     }
+    for (int64_t w = 0; w < tail; w++)
+        c->c_seen[queue[w]] &= (unsigned char)~1u;
 }
 
 void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, const int64_t *removed,
@@ -527,15 +531,18 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
     for (int64_t a = 0; a < c->nc; a++)
         if (c->c_parent[a] >= 0)
             c->c_parent[a] = hli_coll_find(c, a);
-    for (int64_t a = 0; a < nc_old; a++) {
-        if ((was_live[a] & 4) && c->c_parent[a] != a && c->c_parent[a] >= 0)
-            counts->merged++;
-        was_live[a] &= (unsigned char)~4u;
-    }
-    for (int64_t a = nc_old; a < c->nc; a++)
-        counts->started += c->c_parent[a] == a;
+    /* merged: held points before, now in another cluster; started: hold
+     * points now and did not before (new ids, and ids a split revived);
+     * joined: new points in a cluster that held points before */
     for (int64_t i = first_new; i < c->n; i++)
-        counts->joined += c->cl[i] < nc_old;
+        counts->joined += c->cl[i] < nc_old && (was_live[c->cl[i]] & 4);
+    for (int64_t a = 0; a < c->nc; a++) {
+        const int before = a < nc_old && (was_live[a] & 4), now = c->c_parent[a] == a;
+        counts->merged += before && !now && c->c_parent[a] >= 0;
+        counts->started += now && !before;
+        if (a < nc_old)
+            was_live[a] &= (unsigned char)~4u;
+    }
     for (int64_t i = 0; i < first_new; i++)
         counts->moved += c->alive[i] && c->prev_cl[i] != c->cl[i];
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the file readers with libFuzzer (tests/fuzz/).
 #
-#   bash scripts/ci/fuzz.sh [seconds-per-target]     (default 35: six targets in about 4 minutes; 0 = replay only)
+#   bash scripts/ci/fuzz.sh [seconds-per-target]     (default 35: eight targets in about 5 minutes; 0 = replay only)
 #
 # Builds the fuzz targets with clang -fsanitize=fuzzer,address,undefined in
 # build-fuzz/ (BUILD_FUZZ overrides), replays every committed seed corpus
@@ -20,9 +20,11 @@ cd "$ROOT"
 SECS=${1:-35}
 JOBS=${JOBS:-2}
 B=${BUILD_FUZZ:-build-fuzz}
-TARGETS=(fuzz_npy_f32 fuzz_npy_labels fuzz_lc_bin fuzz_lc_meta fuzz_model_load fuzz_model_load_crc)
+TARGETS=(fuzz_npy_f32 fuzz_npy_labels fuzz_lc_bin fuzz_lc_meta fuzz_model_load fuzz_model_load_crc
+         fuzz_collection_load fuzz_collection_load_crc)
 declare -A DICT=([fuzz_npy_f32]=npy.dict [fuzz_npy_labels]=npy.dict [fuzz_lc_meta]=meta.dict
-                 [fuzz_model_load]=model.dict [fuzz_model_load_crc]=model.dict)
+                 [fuzz_model_load]=model.dict [fuzz_model_load_crc]=model.dict
+                 [fuzz_collection_load]=collection.dict [fuzz_collection_load_crc]=collection.dict)
 
 bash scripts/install_deps.sh clang libclang-rt-14-dev cmake make libopenblas-dev pkg-config >/dev/null
 

@@ -116,6 +116,9 @@ static hl_model *small_model(int whiten)
 /* Disarm before computing a digest that allocates, remembering how many
  * allocations the call under test made (the sweep reads it). */
 static long long g_seen = -1;
+/* The allocation the current sweep step fails (0 in the clean run), for
+ * scenarios that build their input with faults off and then arm it. */
+static long long g_arm;
 static void stop_faults(void)
 {
     g_seen = hli_fault_count();
@@ -392,6 +395,94 @@ static hl_status sc_meta_read(uint64_t *digest)
 
 /* ---- the sweep ----------------------------------------------------------- */
 
+/* ---- collections: a failed update changes nothing ----------------------- */
+
+/* Labels, confidences and clusters of a collection. */
+static uint64_t collection_digest(const hl_collection *c)
+{
+    const int64_t n = hl_collection_id_bound(c), nc = hl_collection_cluster_bound(c);
+    int64_t lab[N], into[N], size[N];
+    float conf[N];
+    ck_assert(n <= N && nc <= N);
+    ck_assert_int_eq(hl_collection_labels(c, lab, conf), HL_OK);
+    ck_assert_int_eq(hl_collection_clusters(c, size, NULL, into), HL_OK);
+    uint64_t h = fnv(FNV0, lab, (size_t)n * sizeof *lab);
+    h = fnv(h, conf, (size_t)n * sizeof *conf);
+    h = fnv(h, into, (size_t)nc * sizeof *into);
+    return fnv(h, size, (size_t)nc * sizeof *size);
+}
+
+/* A collection of the first 36 rows (no faults), then with allocation
+ * @p n armed: add the last 12 rows (@p remove: remove 5 points instead).
+ * A failure must leave the collection exactly as it was, and the same call
+ * must then succeed as in a clean run. */
+static uint64_t g_clean_update;
+static hl_status collection_update(int remove, int64_t auto_threshold, uint64_t *digest)
+{
+    const long long n = g_arm;
+    hli_fault_arm(0);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 5;
+    o.knn_auto_threshold = auto_threshold;
+    o.num_threads = 1;
+    hl_collection *c = NULL;
+    ck_assert_int_eq(hl_collection_create(NULL, D, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_collection_add(c, X, 36, D, NULL, NULL), HL_OK);
+    const uint64_t before = collection_digest(c);
+    const int64_t ids[5] = {0, 7, 8, 20, 35};
+    hli_fault_arm(n);
+    hl_status st = remove ? hl_collection_remove(c, ids, 5, NULL) : hl_collection_add(c, X + 36 * D, 12, D, NULL, NULL);
+    g_seen = hli_fault_count();
+    hli_fault_arm(0);
+    if (st != HL_OK) {
+        ck_assert_msg(collection_digest(c) == before, "allocation %lld failed and the collection changed", n);
+        /* the same call again, without faults: the clean result */
+        ck_assert_int_eq(remove ? hl_collection_remove(c, ids, 5, NULL) : hl_collection_add(c, X + 36 * D, 12, D, NULL, NULL),
+                         HL_OK);
+        ck_assert_msg(collection_digest(c) == g_clean_update, "allocation %lld failed; the retry differs", n);
+        hl_collection_free(c);
+        return st;
+    }
+    *digest = collection_digest(c);
+    if (n == 0)
+        g_clean_update = *digest;
+    hl_collection_free(c);
+    return st;
+}
+
+static hl_status sc_collection_add(uint64_t *d) { return collection_update(0, 50000, d); }
+static hl_status sc_collection_add_ivf(uint64_t *d) { return collection_update(0, 20, d); }
+static hl_status sc_collection_remove(uint64_t *d) { return collection_update(1, 20, d); }
+
+static hl_status sc_collection_save(uint64_t *digest)
+{
+    hli_fault_arm(0);
+    hl_collection *c = NULL;
+    ck_assert_int_eq(hl_collection_create(NULL, D, NULL, &c), HL_OK);
+    ck_assert_int_eq(hl_collection_add(c, X, N, D, NULL, NULL), HL_OK);
+    hli_fault_arm(g_arm);
+    hl_status st = hl_collection_save(c, tmp("save.hlc"));
+    g_seen = hli_fault_count();
+    hli_fault_arm(0);
+    hl_collection_free(c);
+    return writer_result(st, tmp("save.hlc"), digest);
+}
+
+static hl_status sc_collection_load(uint64_t *digest)
+{
+    hl_collection *c = NULL;
+    hl_status st = hl_collection_load(tmp("coll.hlc"), NULL, &c);
+    if (st == HL_OK) {
+        stop_faults();
+        *digest = collection_digest(c);
+    } else {
+        ck_assert_ptr_null(c);
+    }
+    hl_collection_free(c);
+    return st;
+}
+
 static void prepare_files(void)
 {
     hli_fault_arm(0);
@@ -399,6 +490,11 @@ static void prepare_files(void)
     ck_assert_int_eq(hl_npy_write_f32(tmp("x.npy"), X, N, D), HL_OK);
     ck_assert_int_eq(hl_npy_write_i64(tmp("y.npy"), Y, N, 0), HL_OK);
     ck_assert_int_eq(hl_lc_write_meta(tmp("y.meta"), Y, N), HL_OK);
+    hl_collection *c = NULL;
+    ck_assert_int_eq(hl_collection_create(NULL, D, NULL, &c), HL_OK);
+    ck_assert_int_eq(hl_collection_add(c, X, N, D, NULL, NULL), HL_OK);
+    ck_assert_int_eq(hl_collection_save(c, tmp("coll.hlc")), HL_OK);
+    hl_collection_free(c);
 }
 
 typedef struct sweep_stats {
@@ -415,6 +511,7 @@ static sweep_stats sweep(const char *name, scenario_fn fn, int is_writer, const 
     hli_fault_arm(0);
     hl_clear_error();
     g_seen = -1;
+    g_arm = 0;
     hl_status st = fn(&want);
     s.allocs = g_seen >= 0 ? g_seen : hli_fault_count();
     ck_assert_msg(st == HL_OK, "%s: clean run failed: %s", name, hl_last_error());
@@ -423,6 +520,7 @@ static sweep_stats sweep(const char *name, scenario_fn fn, int is_writer, const 
         if (is_writer)
             put_old(writer_path);
         hl_clear_error();
+        g_arm = n;
         hli_fault_arm(n);
         got = 0;
         g_seen = -1;
@@ -479,6 +577,11 @@ SWEEP_TEST(test_meta_read, sc_meta_read, 0, "")
 SWEEP_TEST(test_npy_write, sc_npy_write, 1, "w.npy")
 SWEEP_TEST(test_meta_write, sc_meta_write, 1, "w.meta")
 SWEEP_TEST(test_train, sc_train, 0, "")
+SWEEP_TEST(test_collection_add, sc_collection_add, 0, "")
+SWEEP_TEST(test_collection_add_ivf, sc_collection_add_ivf, 0, "")
+SWEEP_TEST(test_collection_remove, sc_collection_remove, 0, "")
+SWEEP_TEST(test_collection_save, sc_collection_save, 1, "save.hlc")
+SWEEP_TEST(test_collection_load, sc_collection_load, 0, "")
 
 int main(void)
 {
@@ -497,7 +600,10 @@ int main(void)
                  {"model_save", test_model_save},   {"npy_read", test_npy_read},
                  {"labels_read", test_labels_read}, {"meta_read", test_meta_read},
                  {"npy_write", test_npy_write},     {"meta_write", test_meta_write},
-                 {"train", test_train},             {"train_selection", test_train_selection_fails}};
+                 {"train", test_train},             {"train_selection", test_train_selection_fails},
+                 {"collection_add", test_collection_add}, {"collection_add_ivf", test_collection_add_ivf},
+                 {"collection_remove", test_collection_remove}, {"collection_save", test_collection_save},
+                 {"collection_load", test_collection_load}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 3600);

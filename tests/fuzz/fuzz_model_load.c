@@ -12,25 +12,8 @@
 #include "fuzz_common.h"
 
 #ifdef HL_FUZZ_FIX_CRC
-static uint32_t crc_table[256];
+#include "fuzz_crc32.h"
 
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xFFu] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 static uint8_t *fix_buf;
 #endif
 
@@ -39,7 +22,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
 #ifdef HL_FUZZ_FIX_CRC
-    crc_init();
     fix_buf = malloc(HL_FUZZ_MAX_INPUT + 4);
     if (fix_buf == NULL)
         abort();
@@ -93,10 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 #ifdef HL_FUZZ_FIX_CRC
     memcpy(fix_buf, data, size);
-    uint32_t c = crc32_ieee(data, size);
-    for (int i = 0; i < 4; i++)
-        fix_buf[size + (size_t)i] = (uint8_t)(c >> (8 * i));
-    fz_write(fix_buf, size + 4);
+    fz_write(fix_buf, fz_append_crc32(fix_buf, size));
 #else
     fz_write(data, size);
 #endif

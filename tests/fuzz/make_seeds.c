@@ -5,6 +5,7 @@
  * when a format gains a version; commit the result. */
 #define _POSIX_C_SOURCE 200809L
 #include "hilander.h"
+#include "fuzz_collection_model.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +97,87 @@ static void model_seed(const char *name, hl_model_config *cfg, int levels, float
     hl_model_free(m);
 }
 
+/* @p n points of dimension FZ_COLLECTION_DIM, point i near the direction
+ * of group i % groups (+e_g, then -e_g for groups past the dimension), with
+ * a fixed pseudo-random jitter. */
+static void cluster_points(float *x, int n, int groups, uint32_t *state)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < FZ_COLLECTION_DIM; j++) {
+            const int g = i % groups;
+            *state = *state * 1664525u + 1013904223u;
+            const float jitter = (float)(*state >> 8) / (float)(1u << 24) * 0.2f - 0.1f;
+            const float centre = j == g % FZ_COLLECTION_DIM ? (g < FZ_COLLECTION_DIM ? 1.0f : -1.0f) : 0.0f;
+            x[i * FZ_COLLECTION_DIM + j] = centre + jitter;
+        }
+}
+
+/* A collection file written through the public API: batches of the given
+ * sizes added in turn, then the listed ids removed; and the same file
+ * without its CRC trailer for fuzz_collection_load_crc. */
+static void collection_seed(const char *name, const hl_model *model, const hl_cluster_options *opts, int groups,
+                            const int *batches, int num_batches, const int64_t *remove, int num_remove)
+{
+    hl_collection *c = NULL;
+    float x[64 * FZ_COLLECTION_DIM];
+    uint32_t state = 12345u;
+    if (hl_collection_create(model, FZ_COLLECTION_DIM, opts, &c) != HL_OK)
+        die(name);
+    for (int b = 0; b < num_batches; b++) {
+        if (batches[b] > 64)
+            die("collection seed batch too large");
+        cluster_points(x, batches[b], groups, &state);
+        if (hl_collection_add(c, x, batches[b], FZ_COLLECTION_DIM, NULL, NULL) != HL_OK)
+            die(name);
+    }
+    if (num_remove > 0 && hl_collection_remove(c, remove, num_remove, NULL) != HL_OK)
+        die(name);
+    const char *p = path_of("fuzz_collection_load", name);
+    if (hl_collection_save(c, p) != HL_OK)
+        die(p);
+    size_t len;
+    unsigned char *b = slurp(p, &len);
+    put(path_of("fuzz_collection_load_crc", name), b, len - 4, NULL, 0); /* without the CRC trailer */
+    free(b);
+    hl_collection_free(c);
+}
+
+static void collection_seeds(void)
+{
+    hl_cluster_options o;
+    const int two[2] = {24, 8}, one[1] = {12}, ivf[3] = {20, 20, 8}, none[1] = {0};
+    const int64_t rm2[2] = {3, 30}, rm1[1] = {5}, group0[4] = {0, 4, 8, 12};
+    /* the defaults (snn, k 10, linkage merge): two batches, two removals */
+    hl_cluster_options_init(&o, sizeof o);
+    collection_seed("snn.hlc", NULL, &o, 4, two, 2, rm2, 2);
+    /* cosine score, small k, no merge */
+    hl_cluster_options_init(&o, sizeof o);
+    o.score = HL_SCORE_SIM;
+    o.k = 3;
+    o.merge = 0.0f;
+    collection_seed("sim_k3.hlc", NULL, &o, 4, one, 1, rm1, 1);
+    /* past knn_auto_threshold: the IVF index is stored too */
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 4;
+    o.knn_auto_threshold = 16;
+    collection_seed("ivf.hlc", NULL, &o, 8, ivf, 3, NULL, 0);
+    /* every point of one group removed: an emptied cluster */
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 3;
+    o.score = HL_SCORE_SIM;
+    collection_seed("emptied.hlc", NULL, &o, 4, (const int[]){16}, 1, group0, 4);
+    /* created and saved before any point */
+    collection_seed("empty.hlc", NULL, NULL, 4, none, 0, NULL, 0);
+    /* with the model the fuzz target rebuilds */
+    hl_model *m = fz_collection_model();
+    if (m == NULL)
+        die("collection model");
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = 4;
+    collection_seed("model.hlc", m, &o, 4, two, 2, rm1, 1);
+    hl_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -151,6 +233,9 @@ int main(int argc, char **argv)
     cfg.rel_rank = 0;
     cfg.num_conv = 1;
     model_seed("relational_full_rank.hlm", &cfg, 0, 0, 0);
+
+    /* collections (format version 1) */
+    collection_seeds();
     printf("make_seeds: corpora written under %s\n", root);
     return 0;
 }

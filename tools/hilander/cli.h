@@ -49,6 +49,8 @@ typedef struct cli_opt {
     double keyword_value; /* ... and the value it stands for */
     int max_count;        /* CLI_LIST: most values */
     int *count;           /* CLI_LIST: receives the number of values */
+    int append;           /* CLI_LIST: a repeated option adds to the list (--id 3 --id 5) instead of
+                             replacing it; *count must start at 0 */
 } cli_opt;
 
 /* A subcommand: name, usage lines, description and its option table. */
@@ -115,5 +117,6 @@ int cmd_train(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_collection(int argc, char **argv);
 
 #endif

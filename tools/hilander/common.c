@@ -173,10 +173,11 @@ static int set_value(const cli_opt *o, const char *v)
         return 0;
     }
     case CLI_LIST: {
-        int n = parse_list(v, o->ilo, o->ihi, o->dst, o->max_count);
+        int have = o->append ? *o->count : 0;
+        int n = parse_list(v, o->ilo, o->ihi, (int64_t *)o->dst + have, o->max_count - have);
         if (n < 0)
             return -1;
-        *o->count = n;
+        *o->count = have + n;
         return 0;
     }
     }

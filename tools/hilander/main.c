@@ -5,6 +5,7 @@
  *   hilander cluster  [--model M.hlm] --features X.npy --labels-out L.npy [...]
  *   hilander eval     --labels Y.npy --pred L.npy [--json]
  *   hilander demo     [--data DIR]
+ *   hilander collection create|add|remove|info|export ...
  *
  * One file per subcommand (cmd_*.c); common.c holds the option-table parser,
  * errors and input helpers.  Exit status: 0 success, 2 usage error (bad
@@ -23,23 +24,24 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } COMMANDS[] = {{"knn", cmd_knn}, {"train", cmd_train}, {"cluster", cmd_cluster}, {"eval", cmd_eval},
-                {"demo", cmd_demo}};
+                {"demo", cmd_demo}, {"collection", cmd_collection}};
 
 static const char *MAIN_HELP =
     "usage: hilander <command> [options]    (hilander <command> --help for details)\n"
     "\n"
     "commands:\n"
-    "  knn      k nearest neighbours of feature vectors (.npy in, .npy out)\n"
-    "  train    train a Hi-LANDER model on labelled features\n"
-    "  cluster  cluster feature vectors (with a model, or unsupervised)\n"
-    "  eval     score predicted labels against ground truth\n"
-    "  demo     train on the bundled Omniglot features and compare with baselines\n"
+    "  knn         k nearest neighbours of feature vectors (.npy in, .npy out)\n"
+    "  train       train a Hi-LANDER model on labelled features\n"
+    "  cluster     cluster feature vectors (with a model, or unsupervised)\n"
+    "  eval        score predicted labels against ground truth\n"
+    "  demo        train on the bundled Omniglot features and compare with baselines\n"
+    "  collection  a clustering kept in a file that grows batch by batch\n"
     "\n"
     "options:\n"
     "  -h, --help   print this help and exit\n"
     "  --version    print the library version and exit\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error\n";
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 65 data error\n";
 
 int main(int argc, char **argv)
 {
