@@ -550,7 +550,7 @@ static int run_speed(const bench_args *a)
     double tload = bench_now() - t1;
     if (hl_collection_set_num_threads(col, a->threads) != HL_OK)
         fail("hl_collection_set_num_threads");
-    printf("  load: %.2f s; loadavg %.2f\n", tload, bench_loadavg());
+    printf("  load from the file: %.2f s; loadavg %.2f\n", tload, bench_loadavg());
     print_memory("after loading it", rss0, heap0);
     printf("  loaded collection: RSS %.1f MiB = %.2f x raw, heap in use %.1f MiB = %.2f x raw, peak RSS during the "
            "load %.1f MiB\n",
