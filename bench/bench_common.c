@@ -2,6 +2,9 @@
 #include "bench_common.h"
 
 #include <cblas.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +20,71 @@ double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double status_kib(const char *key);
+
 double bench_peak_rss_mib(void)
+{
+    double kib = status_kib("VmHWM:");
+    return kib < 0 ? -1.0 : kib / 1024.0;
+}
+
+static double status_kib(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f)
         return -1.0;
     char line[256];
     double kib = -1.0;
+    size_t len = strlen(key);
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kib = atof(line + 6);
+        if (strncmp(line, key, len) == 0)
+            kib = atof(line + len);
     fclose(f);
-    return kib / 1024.0;
+    return kib;
+}
+
+double bench_rss_mib(void)
+{
+    double kib = status_kib("VmRSS:");
+    return kib < 0 ? -1.0 : kib / 1024.0;
+}
+
+int bench_reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return -1;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+double bench_heap_in_use_mib(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (double)(mi.uordblks + mi.hblkhd) / 1048576.0;
+#else
+    return -1.0;
+#endif
+}
+
+void bench_trim_heap(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
+double bench_loadavg(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f)
+        return -1.0;
+    double l = -1.0;
+    if (fscanf(f, "%lf", &l) != 1)
+        l = -1.0;
+    fclose(f);
+    return l;
 }
 
 void bench_print_machine(void)

@@ -8,6 +8,21 @@
 double bench_now(void);
 /* Peak resident set size of this process in MiB (VmHWM). */
 double bench_peak_rss_mib(void);
+/* Resident set size now, in MiB (VmRSS). */
+double bench_rss_mib(void);
+/* Reset the peak resident set size to the current one (Linux: write 5 to
+ * /proc/self/clear_refs), so that bench_peak_rss_mib() then reports the peak
+ * of what follows; @return 0, or -1 where the kernel does not allow it. */
+int bench_reset_peak_rss(void);
+/* Bytes the C heap holds for the program (glibc mallinfo2: in-use chunks
+ * plus mmap'ed blocks, all arenas), in MiB; -1 where unknown.  Counts the
+ * allocated capacity, touched or not. */
+double bench_heap_in_use_mib(void);
+/* Give freed heap memory back to the system (glibc malloc_trim), so that a
+ * later RSS reading shows what is still allocated. */
+void bench_trim_heap(void);
+/* The 1-minute load average (first field of /proc/loadavg), -1 if unknown. */
+double bench_loadavg(void);
 /* Print CPU model, core count and the BLAS core name to stdout. */
 void bench_print_machine(void);
 /* Plain sgemm throughput in GFLOP/s for an m x n x k product (x W^T, the
