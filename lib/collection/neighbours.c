@@ -210,9 +210,11 @@ static void scan_ids(search_run *r, int64_t a, const int64_t *ids, int64_t m, ca
 }
 
 /* IVF: each query scans its nprobe best cells and the rows of [c->n, n_db)
- * (the batch's own new points, not in any cell yet), one query per task:
- * a query's heap is its own, so the scans run in parallel without locks;
- * reverse candidates go to per-thread buffers, merged and sorted after. */
+ * (the batch's own new points, not in any cell yet).  Cells are scanned in
+ * parallel, each for all the queries probing it (member rows read once);
+ * every (cell, query) pair has its own small heap, merged per query after,
+ * so no two threads share a heap; reverse candidates go to per-thread
+ * buffers, merged and sorted after. */
 static hl_status search_index(search_run *r)
 {
     const hl_collection *c = r->c;
@@ -225,6 +227,14 @@ static hl_status search_index(search_run *r)
     int64_t *probe = hli_alloc((size_t)nq * (size_t)np, sizeof *probe);
     int64_t *newids = hli_alloc((size_t)(extra > 0 ? extra : 1), sizeof *newids);
     cand_buf *bufs = hli_calloc((size_t)r->nt, sizeof *bufs);
+    int64_t *start = NULL, *byq = NULL, *slot_of = NULL, *si = NULL;
+    float *ss = NULL;
+    if ((st = hli_check_dims("collection scan slots", nq * np, r->ksel, sizeof(int64_t), NULL)) != HL_OK) {
+        free(probe);
+        free(newids);
+        free(bufs);
+        return st;
+    }
     if (probe == NULL || newids == NULL || bufs == NULL) {
         st = hl_last_error_status();
         goto done;
@@ -238,6 +248,32 @@ static hl_status search_index(search_run *r)
     }
     if (st != HL_OK)
         goto done;
+    /* The queries probing each cell (counting sort), so that a cell's member
+     * rows are read once for all its queries: an add's scan is bound by
+     * memory, not arithmetic.  Each (cell, query) pair keeps its own top
+     * ksel in slot byq position; the slots are merged per query after. */
+    start = hli_calloc((size_t)nlist + 1, sizeof *start);
+    byq = hli_alloc((size_t)nq * (size_t)np, sizeof *byq);
+    slot_of = hli_alloc((size_t)nq * (size_t)np, sizeof *slot_of);
+    ss = hli_alloc((size_t)nq * (size_t)np * (size_t)r->ksel, sizeof *ss);
+    si = hli_alloc((size_t)nq * (size_t)np * (size_t)r->ksel, sizeof *si);
+    if (start == NULL || byq == NULL || slot_of == NULL || ss == NULL || si == NULL) {
+        st = hl_last_error_status();
+        goto done;
+    }
+    for (int64_t t = 0; t < nq * np; t++)
+        start[probe[t] + 1]++;
+    for (int64_t cc = 0; cc < nlist; cc++)
+        start[cc + 1] += start[cc];
+    for (int64_t a = 0; a < nq; a++)
+        for (int64_t t = 0; t < np; t++) {
+            const int64_t pos = start[probe[a * np + t]]++;
+            byq[pos] = a;
+            slot_of[a * np + t] = pos;
+        }
+    for (int64_t cc = nlist; cc > 0; cc--)
+        start[cc] = start[cc - 1];
+    start[0] = 0;
 #pragma omp parallel num_threads(r->nt)
     {
 #ifdef _OPENMP
@@ -245,11 +281,38 @@ static hl_status search_index(search_run *r)
 #else
         cand_buf *cb = &bufs[0];
 #endif
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t cc = 0; cc < nlist; cc++) {
+            const hli_idlist *cell = &ix->cell[cc];
+            const int64_t p0 = start[cc], p1 = start[cc + 1];
+            for (int64_t p = p0; p < p1; p++)
+                hli_topk_init(ss + p * r->ksel, si + p * r->ksel, r->ksel);
+            for (int32_t u = 0; u < cell->n; u++) {
+                const int64_t j = cell->id[u];
+                if (!usable(r, j))
+                    continue;
+                const float *xj = c->x + j * d;
+                const float bar = r->reverse ? list_bar(c, j) - HLI_COLL_SIM_SLACK : INFINITY;
+                for (int64_t p = p0; p < p1; p++) {
+                    const int64_t qid = r->q[byq[p]];
+                    if (j == qid)
+                        continue;
+                    const float sim = dot_row(c->x + qid * d, xj, d);
+                    hli_topk_push(ss + p * r->ksel, si + p * r->ksel, r->ksel, sim, j);
+                    if (sim >= bar)
+                        cand_push(cb, j, qid);
+                }
+            }
+        }
 #pragma omp for schedule(dynamic, 16)
         for (int64_t a = 0; a < nq; a++) {
+            float *hs = r->hs + a * r->ksel;
+            int64_t *hi = r->hi + a * r->ksel;
             for (int64_t t = 0; t < np; t++) {
-                const hli_idlist *cell = &ix->cell[probe[a * np + t]];
-                scan_ids(r, a, cell->id, cell->n, cb);
+                const int64_t p = slot_of[a * np + t];
+                for (int64_t e = 0; e < r->ksel; e++)
+                    if (si[p * r->ksel + e] != INT64_MAX)
+                        hli_topk_push(hs, hi, r->ksel, ss[p * r->ksel + e], si[p * r->ksel + e]);
             }
             scan_ids(r, a, newids, extra, cb);
         }
@@ -271,6 +334,11 @@ done:
     free(bufs);
     free(probe);
     free(newids);
+    free(start);
+    free(byq);
+    free(slot_of);
+    free(ss);
+    free(si);
     return st;
 }
 
