@@ -30,7 +30,14 @@ typedef struct hl_graph hl_graph;
 typedef enum hl_knn_method {
     HL_KNN_AUTO = 0,   /**< exact below opts.auto_threshold points, approximate above */
     HL_KNN_EXACT = 1,  /**< blocked sgemm + per-row top-k; memory bounded by the block */
-    HL_KNN_APPROX = 2  /**< inverted file over k-means cells, scanned with sgemm */
+    HL_KNN_APPROX = 2, /**< inverted file over k-means cells, scanned with sgemm */
+    /** NN-descent (0.3.0): a cheap IVF first graph (nlist cells, default about
+     *  sqrt(n); nprobe cells probed, default 1) refined by joining the
+     *  neighbours of neighbours until few lists change; exact search for
+     *  small inputs.  Same contract as HL_KNN_APPROX (self first, full lists,
+     *  sorted, bit-identical for any num_threads for a given seed); its recall
+     *  is not calibrated (target_recall is unused).  docs/KNN.md, "NN-descent". */
+    HL_KNN_NNDESCENT = 3
 } hl_knn_method;
 
 /** Options for kNN search.  Always call hl_knn_options_init() first. */
