@@ -285,17 +285,18 @@ static void add_reverse(const int64_t *start, const int32_t *rev, int64_t v, int
         }
         return;
     }
-    /* Threshold = S-th smallest hash (hbuf: c values, partially selected). */
-    for (int64_t t = 0; t < c; t++)
-        hbuf[t] = mix64(salt ^ ((uint64_t)v << 32) ^ (uint64_t)(uint32_t)rev[a + t]);
-    for (int64_t p = 0; p < S; p++) {
-        int64_t best = p;
-        for (int64_t t = p + 1; t < c; t++)
-            if (hbuf[t] < hbuf[best])
-                best = t;
-        uint64_t tmp = hbuf[p];
-        hbuf[p] = hbuf[best];
-        hbuf[best] = tmp;
+    /* Threshold = the S-th smallest hash (hbuf: the S smallest, ascending). */
+    int64_t cnt = 0;
+    for (int64_t t = 0; t < c; t++) {
+        const uint64_t h = mix64(salt ^ ((uint64_t)v << 32) ^ (uint64_t)(uint32_t)rev[a + t]);
+        if (cnt == S && h >= hbuf[S - 1])
+            continue;
+        int64_t p = cnt < S ? cnt++ : S - 1;
+        while (p > 0 && hbuf[p - 1] > h) {
+            hbuf[p] = hbuf[p - 1];
+            p--;
+        }
+        hbuf[p] = h;
     }
     const uint64_t lim = hbuf[S - 1];
     for (int64_t t = 0; t < c; t++) {
@@ -317,7 +318,7 @@ typedef struct nnd_scratch {
     float *thr;      /* the worst similarity of each joined list */
     uint32_t *mark;  /* n stamps (dedup of L) */
     uint32_t stamp;  /* this join's stamp */
-    uint64_t *hbuf;  /* reverse sampling */
+    uint64_t *hbuf;  /* reverse sampling: max(S, SO) hashes */
     nnd_buf *bufs;   /* HLI_NND_BUCKETS proposal buffers */
     int failed;
 } nnd_scratch;
@@ -608,7 +609,7 @@ hl_status hli_knn_nndescent(const float *xn, int64_t n, int64_t d, const hl_knn_
         scr[t].out = hli_alloc((size_t)(2 * S + 1) * (size_t)ldmax, sizeof *scr[t].out);
         scr[t].mark = hli_calloc((size_t)n, sizeof *scr[t].mark);
         scr[t].thr = hli_alloc((size_t)mmax, sizeof *scr[t].thr);
-        scr[t].hbuf = hli_alloc((size_t)n, sizeof *scr[t].hbuf);
+        scr[t].hbuf = hli_alloc((size_t)(S > SO ? S : SO), sizeof *scr[t].hbuf);
         scr[t].bufs = hli_calloc(HLI_NND_BUCKETS, sizeof *scr[t].bufs);
         if (!scr[t].L || !scr[t].gt || !scr[t].out || !scr[t].mark || !scr[t].thr || !scr[t].hbuf || !scr[t].bufs) {
             st = hl_last_error_status();
