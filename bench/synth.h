@@ -127,7 +127,8 @@ static inline int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, 
  * points in shuffled order.  The issue's set is n = 1,000,000, d = 128,
  * C = 50,000, noise = 0.6.  Deterministic from @p seed.  x (n*d floats) and
  * labels (n, may be NULL) are malloc'ed; returns 0 or -1. */
-static inline int synth_diffuse(int64_t n, int64_t d, int64_t C, double noise, uint64_t seed, float **x, int64_t **labels)
+static inline int synth_diffuse(int64_t n, int64_t d, int64_t C, double noise, uint64_t seed, float **x,
+                                int64_t **labels)
 {
     uint64_t s = seed * 0x2545F4914F6CDD1Dull + 7;
     *x = NULL;

@@ -52,8 +52,8 @@ typedef struct hl_knn_options {
     int64_t block_rows;       /**< >= 0; rows per sgemm block in exact search (0 = automatic, the default) */
     int64_t nlist;            /**< APPROX: number of k-means cells, in [0, n] (0 = about 4*sqrt(n), the default);
                                    NNDESCENT: cells of its first graph (0 = about sqrt(n)) */
-    int64_t nprobe;           /**< APPROX: cells scanned per query, >= 0 (0 = calibrated from target_recall, the default);
-                                   NNDESCENT: cells its first graph scans per point (0 = 1) */
+    int64_t nprobe;           /**< APPROX: cells scanned per query, >= 0 (0 = calibrated from target_recall,
+                                   the default); NNDESCENT: cells its first graph scans per point (0 = 1) */
     double target_recall;     /**< APPROX: recall@k aimed at when nprobe == 0 (default 0.97) */
     uint64_t seed;            /**< APPROX: seed of the k-means sample, initialisation and calibration (default 0);
                                    NNDESCENT: also of its random first entries and its sampling */

@@ -1,7 +1,10 @@
 /* Approximate kNN by NN-descent (Dong, Charikar, Li 2011) started from a cheap
  * IVF graph.  See docs/KNN.md, "NN-descent", for why and the figures.
  *
- *  1. First graph: IVF (ivf.c) with few cells probed, K neighbours per point.
+ *  1. First graph: IVF (ivf.c) probing one cell (nprobe) gives K/3
+ *     neighbours per point, K/6 seeded random points join them (they connect
+ *     the cells).  The points are then renumbered breadth first through
+ *     these lists (a copy of the rows), so that neighbours lie close in memory.
  *  2. Iterations: every point's "new" entries (inserted since it was last
  *     joined; at most S of them) and "old" entries, plus the reverse
  *     entries (points that list it, at most S each, chosen by a seeded hash),
@@ -11,8 +14,9 @@
  *  3. Points are joined in fixed blocks; after each block the proposals are
  *     applied to the lists (a list keeps its K best by (sim desc, id asc)).
  *     Stop when an iteration inserts fewer than HLI_NND_STOP * n * K entries.
- *  4. Every list is re-ranked by the fixed-order reference dot (hli_dot_ref)
- *     as in the other methods and its best k-1 kept, self first.
+ *  4. The best k-1+HLI_TOPK_MARGIN entries of every list are re-ranked by the
+ *     fixed-order reference dot (hli_dot_ref) as in the other methods and the
+ *     best k-1 kept, self first.
  *
  * Deterministic for any thread count: the lists only change between blocks
  * (whose bounds do not depend on threads); a list's new content is the top K
@@ -343,10 +347,10 @@ static void push_prop(nnd_scratch *sc, int32_t tgt, int32_t cand, float s)
 }
 
 /* The local join of point u. */
-static void join_point(const float *xn, int64_t d, const nnd_pool *pool, int64_t u, int64_t S, int64_t SO, const int32_t *fnew,
-                       const int32_t *cnew, const int32_t *fold, const int32_t *cold, const int64_t *rns,
-                       const int32_t *rnl, const int64_t *ros, const int32_t *rol, uint64_t salt, gram_fn gram,
-                       nnd_scratch *sc)
+static void join_point(const float *xn, int64_t d, const nnd_pool *pool, int64_t u, int64_t S, int64_t SO,
+                       const int32_t *fnew, const int32_t *cnew, const int32_t *fold, const int32_t *cold,
+                       const int64_t *rns, const int32_t *rnl, const int64_t *ros, const int32_t *rol, uint64_t salt,
+                       gram_fn gram, nnd_scratch *sc)
 {
     const int64_t K = pool->K;
     if (++sc->stamp == 0) {
