@@ -525,7 +525,8 @@ hl_status hli_knn_nndescent(const float *xn, int64_t n, int64_t d, const hl_knn_
      * data of docs/KNN.md needs that many for recall 0.97; 32 gave 0.94),
      * S new and S old ones joined per point and iteration, K1 from the first
      * graph and nrand random ones, which connect the IVF cells (without
-     * them the first graph's cells stay closed: recall 0.98 instead of 0.91). */
+     * them a one-probe first graph stays closed: a neighbour of a neighbour
+     * is in the same cell). */
     const int64_t K = 4 * kk + 12;
     if (k == 1 || n <= HLI_NND_EXACT_N || K >= n / 8)
         return hli_knn_exact(xn, n, d, k, opts->block_rows, nt, nbrs, sims);
