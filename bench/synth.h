@@ -1,6 +1,7 @@
 /* Synthetic clustered feature vectors for benchmarks: n points in d dims in
  * about C clusters with long-tailed (Pareto) sizes, in shuffled order.
- * Header-only (static functions) so any bench_*.c can include it. */
+ * Header-only (static functions) so any bench_*.c can include it.  Also the
+ * diffuse set of issue 19 (synth_diffuse). */
 #ifndef HL_BENCH_SYNTH_H
 #define HL_BENCH_SYNTH_H
 
@@ -34,7 +35,7 @@ static double synth_gauss(uint64_t *s)
  * With S > 0 super-clusters, the centres themselves are grouped as real
  * embeddings are (related classes lie close): centre = normalise(unit
  * super-centre + spread * N(0, I/d)), the super-centre drawn uniformly. */
-static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double sigma, int64_t S, double spread,
+static inline int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double sigma, int64_t S, double spread,
                           uint64_t seed, float **x, int64_t **labels)
 {
     uint64_t s = seed * 0x2545F4914F6CDD1Dull + 1;
@@ -116,6 +117,76 @@ static int synth_clusters(int64_t n, int64_t d, int64_t C, double alpha, double 
     free(w);
     free(size);
     free(cen);
+    return 0;
+}
+
+/* The diffuse data of issue 19 (hard for approximate kNN): C centres drawn
+ * from N(0, I) (unit variance per dimension, not normalised); cluster sizes
+ * proportional to 1/rank^0.8 (rank 1 the largest, every cluster at least one
+ * point); each point its centre plus N(0, noise^2 I); rows L2-normalised; the
+ * points in shuffled order.  The issue's set is n = 1,000,000, d = 128,
+ * C = 50,000, noise = 0.6.  Deterministic from @p seed.  x (n*d floats) and
+ * labels (n, may be NULL) are malloc'ed; returns 0 or -1. */
+static inline int synth_diffuse(int64_t n, int64_t d, int64_t C, double noise, uint64_t seed, float **x,
+                                int64_t **labels)
+{
+    uint64_t s = seed * 0x2545F4914F6CDD1Dull + 7;
+    *x = NULL;
+    if (labels)
+        *labels = NULL;
+    if (n < 1 || d < 1 || C < 1 || C > n)
+        return -1;
+    int64_t *size = malloc((size_t)C * sizeof(int64_t));
+    int64_t *lab = malloc((size_t)n * sizeof(int64_t));
+    float *cen = malloc((size_t)C * (size_t)d * sizeof(float));
+    *x = malloc((size_t)n * (size_t)d * sizeof(float));
+    if (!size || !lab || !cen || !*x) {
+        free(size);
+        free(lab);
+        free(cen);
+        free(*x);
+        *x = NULL;
+        return -1;
+    }
+    double W = 0;
+    for (int64_t r = 0; r < C; r++)
+        W += pow((double)(r + 1), -0.8);
+    int64_t tot = 0;
+    for (int64_t r = 0; r < C; r++) {
+        size[r] = 1 + (int64_t)(pow((double)(r + 1), -0.8) / W * (double)(n - C));
+        tot += size[r];
+    }
+    for (int64_t r = 0; tot < n; r = (r + 1) % C, tot++)
+        size[r]++;
+    for (int64_t r = 0, p = 0; r < C; r++)
+        for (int64_t t = 0; t < size[r]; t++)
+            lab[p++] = r;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(synth_next(&s) % (uint64_t)(i + 1));
+        int64_t tmp = lab[i];
+        lab[i] = lab[j];
+        lab[j] = tmp;
+    }
+    for (int64_t t = 0; t < C * d; t++)
+        cen[t] = (float)synth_gauss(&s);
+    for (int64_t i = 0; i < n; i++) {
+        const float *cc = cen + lab[i] * d;
+        float *xi = *x + i * d;
+        double ss = 0;
+        for (int64_t t = 0; t < d; t++) {
+            xi[t] = (float)(cc[t] + noise * synth_gauss(&s));
+            ss += (double)xi[t] * xi[t];
+        }
+        const double inv = ss > 0 ? 1.0 / sqrt(ss) : 1.0;
+        for (int64_t t = 0; t < d; t++)
+            xi[t] = (float)(xi[t] * inv);
+    }
+    free(size);
+    free(cen);
+    if (labels)
+        *labels = lab;
+    else
+        free(lab);
     return 0;
 }
 

@@ -30,7 +30,16 @@ typedef struct hl_graph hl_graph;
 typedef enum hl_knn_method {
     HL_KNN_AUTO = 0,   /**< exact below opts.auto_threshold points, approximate above */
     HL_KNN_EXACT = 1,  /**< blocked sgemm + per-row top-k; memory bounded by the block */
-    HL_KNN_APPROX = 2  /**< inverted file over k-means cells, scanned with sgemm */
+    HL_KNN_APPROX = 2, /**< inverted file over k-means cells, scanned with sgemm */
+    /** NN-descent (appended in 0.3.0): a cheap first graph (IVF probing
+     *  nprobe cells, default 1, of nlist cells, default about sqrt(n), plus
+     *  seeded random entries) refined by joining neighbours of neighbours
+     *  until few lists change; exact search for n <= 2048.  Same contract as
+     *  HL_KNN_APPROX: self first with 1, full lists sorted by (similarity desc,
+     *  index asc), bit-identical for any num_threads for a given seed.  Its
+     *  recall is not calibrated (target_recall is unused); docs/KNN.md,
+     *  "NN-descent", has the measured figures.  HL_KNN_AUTO never picks it. */
+    HL_KNN_NNDESCENT = 3
 } hl_knn_method;
 
 /** Options for kNN search.  Always call hl_knn_options_init() first. */
@@ -41,10 +50,13 @@ typedef struct hl_knn_options {
     int32_t num_threads;      /**< 0 = all available; results never depend on it */
     int64_t auto_threshold;   /**< >= 0; AUTO uses exact search for n <= this (default 50000) */
     int64_t block_rows;       /**< >= 0; rows per sgemm block in exact search (0 = automatic, the default) */
-    int64_t nlist;            /**< APPROX: number of k-means cells, in [0, n] (0 = about 4*sqrt(n), the default) */
-    int64_t nprobe;           /**< APPROX: cells scanned per query, >= 0 (0 = calibrated from target_recall, the default) */
+    int64_t nlist;            /**< APPROX: number of k-means cells, in [0, n] (0 = about 4*sqrt(n), the default);
+                                   NNDESCENT: cells of its first graph (0 = about sqrt(n)) */
+    int64_t nprobe;           /**< APPROX: cells scanned per query, >= 0 (0 = calibrated from target_recall,
+                                   the default); NNDESCENT: cells its first graph scans per point (0 = 1) */
     double target_recall;     /**< APPROX: recall@k aimed at when nprobe == 0 (default 0.97) */
-    uint64_t seed;            /**< APPROX: seed of the k-means sample, initialisation and calibration (default 0) */
+    uint64_t seed;            /**< APPROX: seed of the k-means sample, initialisation and calibration (default 0);
+                                   NNDESCENT: also of its random first entries and its sampling */
 } hl_knn_options;
 
 /**
@@ -63,7 +75,8 @@ HL_API hl_status hl_knn_options_init(hl_knn_options *opts, size_t struct_size);
  * similarities are clamped to at most 1 and computed by one fixed-order dot
  * product, so identical vectors tie exactly (then smaller index first) and the
  * output is bit-identical for any num_threads and block_rows (and, for
- * HL_KNN_APPROX, for a given seed).  Every list is full (no -1 entries).
+ * HL_KNN_APPROX and HL_KNN_NNDESCENT, for a given seed).  Every list is full
+ * (no -1 entries).
  * @param x     n*d row-major features (not modified; normalised internally)
  * @param opts  options set up by hl_knn_options_init(), or NULL for the defaults
  * @param nbrs  caller array of n*k ids (row i: neighbours of i, self first)

@@ -1,4 +1,4 @@
-/* Internal kNN entry points shared by knn_search.c, exact.c, ivf.c and the
+/* Internal kNN entry points shared by knn_search.c, exact.c, ivf.c, nndescent.c and the
  * graph subsystem.  The top-k primitives they share live in knn/topk.h. */
 #ifndef HILANDER_KNN_INTERNAL_H
 #define HILANDER_KNN_INTERNAL_H
@@ -29,6 +29,11 @@ hl_status hli_knn_ivf(const float *xn, int64_t n, int64_t d, const hl_knn_option
  * outlive one search (collections). */
 hl_status hli_ivf_train(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt, float **cent,
                         int64_t *nlist, int64_t *nprobe);
+
+/* Approximate kNN by NN-descent from a cheap IVF graph (nndescent.c); exact
+ * search for small n.  Self first with similarity 1. */
+hl_status hli_knn_nndescent(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int nt,
+                            int64_t *nbrs, float *sims);
 
 /* hl_knn_search on features the caller already L2-normalised (no copy). */
 hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn_options *opts, int64_t *nbrs,

@@ -1,5 +1,6 @@
 /* kNN search: options, validation and method dispatch (docs/ALGORITHM.md, "kNN search").
- * Exact search lives in knn_exact.c, the approximate IVF in knn_ivf.c. */
+ * Exact search lives in exact.c, the approximate IVF in ivf.c, NN-descent in
+ * nndescent.c. */
 #include "knn/knn_internal.h"
 
 #include <limits.h>
@@ -40,7 +41,7 @@ hl_status hli_knn_check_options(const hl_knn_options *opts, int64_t n, hl_knn_op
     if (eff->k < 1 || eff->k > n)
         return hli_error(HL_EINVAL, "knn options: k = %lld must be in [1, n = %lld]", (long long)eff->k,
                          (long long)n);
-    if (eff->method < HL_KNN_AUTO || eff->method > HL_KNN_APPROX)
+    if (eff->method < HL_KNN_AUTO || eff->method > HL_KNN_NNDESCENT)
         return hli_error(HL_EINVAL, "knn options: method = %d is not an hl_knn_method", (int)eff->method);
     if (eff->num_threads < 0)
         return hli_error(HL_EINVAL, "knn options: num_threads = %d must be >= 0", (int)eff->num_threads);
@@ -95,6 +96,8 @@ hl_status hli_knn_normalized(const float *xn, int64_t n, int64_t d, const hl_knn
         method = n <= o.auto_threshold ? HL_KNN_EXACT : HL_KNN_APPROX;
     if (method == HL_KNN_EXACT)
         return hli_knn_exact(xn, n, d, o.k, o.block_rows, nt, nbrs, sims);
+    if (method == HL_KNN_NNDESCENT)
+        return hli_knn_nndescent(xn, n, d, &o, nt, nbrs, sims);
     return hli_knn_ivf(xn, n, d, &o, nt, nbrs, sims, NULL);
 }
 
