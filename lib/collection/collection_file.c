@@ -410,14 +410,27 @@ static hl_status rebuild(hl_collection *c)
 {
     const int64_t n = c->n, k = c->k;
     hl_status st = HL_OK;
-    for (int64_t i = 0; i < n && st == HL_OK; i++)
-        for (int64_t t = 0; t < k && st == HL_OK; t++) {
+    /* reverse lists: count, reserve each once, fill (one allocation per point) */
+    int64_t *count = hli_calloc((size_t)(n > 0 ? n : 1), sizeof *count);
+    if (count == NULL)
+        return hl_last_error_status();
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t t = 0; t < k; t++) {
             const int64_t e = c->knn[i * k + t];
-            if (e >= 0 && e != i && (st = hli_idlist_reserve(&c->rev[e], 1)) == HL_OK)
-                hli_idlist_push(&c->rev[e], i);
+            if (e >= 0 && e != i)
+                count[e]++;
         }
+    for (int64_t e = 0; e < n && st == HL_OK; e++)
+        st = hli_idlist_reserve(&c->rev[e], count[e]);
+    free(count);
     if (st != HL_OK)
         return st;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t t = 0; t < k; t++) {
+            const int64_t e = c->knn[i * k + t];
+            if (e >= 0 && e != i)
+                hli_idlist_push(&c->rev[e], i);
+        }
     int64_t *path = hli_alloc((size_t)(n > 0 ? n : 1), sizeof *path);
     if (path == NULL)
         return hl_last_error_status();

@@ -11,7 +11,9 @@ hl_status hli_idlist_reserve(hli_idlist *l, int64_t extra)
         return HL_OK;
     if ((int64_t)l->n + extra > INT32_MAX / 2)
         return hli_error(HL_ERANGE, "collection: a list of %lld ids is too long", (long long)(l->n + extra));
-    int32_t cap = l->cap < 4 ? 4 : l->cap;
+    /* the first reservation is exact (a loaded list knows its size); later
+     * ones double */
+    int32_t cap = l->cap == 0 ? (int32_t)extra : l->cap;
     while ((int64_t)cap < (int64_t)l->n + extra)
         cap *= 2;
     int64_t *p = hli_realloc(l->id, (size_t)cap, sizeof *p);

@@ -576,6 +576,7 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
         for (int64_t t = 0; t < ns; t++)
             c->c_seen[seeds[t]] &= (unsigned char)~9u;
     }
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < c->n; i++) {
         c->prev_cl[i] = i < first_new ? c->cl[i] : -1;
         if (c->alive[i])
