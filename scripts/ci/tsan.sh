@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-2}
 B=${BUILD_TSAN:-build-tsan}
-SUITES=(test_threads test_core test_model test_cluster test_knn)
+SUITES=(test_threads test_core test_model test_cluster test_knn test_collection)
 bash scripts/install_deps.sh clang libclang-rt-14-dev libomp-dev cmake make libopenblas-dev check pkg-config >/dev/null
 # Only the static archive and the suites: clang does not link the TSan
 # runtime into a shared library, so the .so is not built here.
