@@ -392,7 +392,8 @@ static hl_status check_content(const char *path, const hl_collection *c)
             int listed = 0;
             for (int64_t t = 1; t < k; t++)
                 listed |= row[t] == p && rs[t] >= 0.0f;
-            if (!listed || !(c->dens[p] > c->dens[i] || (c->dens[p] == c->dens[i] && p < i)))
+            const float dp = c->dens[p], di = c->dens[i];
+            if (!listed || !(dp > di || (dp == di && p < i)))
                 return hli_error(HL_EFORMAT, "collection file '%s': point %lld's parent %lld is not a denser "
                                  "in-neighbour", path, (long long)i, (long long)p);
         }
