@@ -58,9 +58,9 @@ static hl_status grow(void *p, int64_t count, size_t size)
     return HL_OK;
 }
 
-hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
+hl_status hli_coll_reserve(hl_collection *c, int64_t n)
 {
-    (void)nc; /* clusters never outnumber points: the cluster arrays share cap */
+    /* clusters never outnumber points: the cluster arrays share cap */
     if (n <= c->cap)
         return HL_OK;
     /* exact room for the first batch, then growth by an eighth: realloc of
@@ -72,8 +72,6 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc)
     hl_status st = hli_check_dims("collection features", cap, d, sizeof(float), NULL);
     if (st == HL_OK)
         st = hli_check_dims("collection lists", cap, k, sizeof(int64_t), NULL);
-    if (st == HL_OK)
-        st = hli_check_dims("collection scratch", cap, 2, sizeof(int64_t), NULL);
     if (st != HL_OK)
         return st;
     if ((st = grow(&c->x, cap * d, sizeof(float))) != HL_OK || (st = grow(&c->knn, cap * k, sizeof(int64_t))) != HL_OK ||
@@ -452,7 +450,7 @@ static hl_status prob_prepare(const hl_collection *c, int64_t n, int64_t n0, con
 }
 
 /* The lists of the first batch, exactly as hl_cluster's level 0 finds them. */
-static hl_status first_lists(hl_collection *c, int64_t m, int nt, update_plan *u)
+static hl_status first_lists(hl_collection *c, int64_t m, update_plan *u)
 {
     hl_knn_options ko;
     hl_knn_options_init(&ko, sizeof ko);
@@ -469,7 +467,6 @@ static hl_status first_lists(hl_collection *c, int64_t m, int nt, update_plan *u
     u->res.sim = hli_alloc(nk, sizeof *u->res.sim);
     if (u->res.knn == NULL || u->res.sim == NULL)
         return hl_last_error_status();
-    (void)nt;
     return hli_knn_normalized(c->x, m, c->d, &ko, u->res.knn, u->res.sim);
 }
 
@@ -492,7 +489,7 @@ static hl_status add_prepare(hl_collection *c, const float *x, int64_t m, int nt
     float *xm = hli_model_input(c->model, x, m, d, &st);
     if (xm == NULL)
         return st;
-    st = hli_coll_reserve(c, n1, n1);
+    st = hli_coll_reserve(c, n1);
     if (st == HL_OK) {
         memcpy(c->x + n0 * d, xm, sizeof(float) * (size_t)m * (size_t)d);
         memset(c->alive + n0, 1, (size_t)m);
@@ -506,7 +503,7 @@ static hl_status add_prepare(hl_collection *c, const float *x, int64_t m, int nt
     for (int64_t q = 0; q < m; q++)
         u->changed[q] = n0 + q;
     if (n0 == 0 && m > k) {
-        st = first_lists(c, m, nt, u);
+        st = first_lists(c, m, u);
     } else {
         if (c->index.nlist == 0 && c->live > 0 && wants_index(c, n1))
             st = hli_coll_index_build(c, nt); /* over the points already in; the batch's rows are scanned too */

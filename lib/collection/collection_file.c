@@ -531,7 +531,7 @@ static hl_status collection_for_header(const coll_header *h, const hl_model *mod
     if (st != HL_OK)
         return st;
     c->plan.merge = h->merge; /* 0 = off, kept as stored */
-    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n : 1, h->nc)) != HL_OK)
+    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n : 1)) != HL_OK)
         goto fail;
     c->n = h->n;
     c->live = h->live;

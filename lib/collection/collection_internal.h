@@ -87,9 +87,10 @@ struct hl_collection {
 
 /* ---- collection.c ----------------------------------------------------------- */
 
-/* Make room for @p n points and @p nc clusters (contents kept; a failure
- * leaves the collection as it was, possibly with more room). */
-hl_status hli_coll_reserve(hl_collection *c, int64_t n, int64_t nc);
+/* Make room for @p n points (and as many clusters: ids never outnumber
+ * points); contents kept, a failure leaves the collection as it was,
+ * possibly with more room. */
+hl_status hli_coll_reserve(hl_collection *c, int64_t n);
 /* The cluster holding cluster id @p id now (follows merges), -1 if emptied. */
 int64_t hli_coll_find(const hl_collection *c, int64_t id);
 /* The scratch of one update (work .. work4, prev_cl, inherit, c_acc) for

@@ -246,7 +246,7 @@ static void follow_points(hl_collection *c, int64_t o, int64_t r, void *ctx)
  * orphaned ids, new roots, inheritance, new ids, merges of leftover ids.
  * c->root still holds the old roots; @p nr the new ones. */
 static void assign_tree_ids(hl_collection *c, const int64_t *P, int64_t np, const int64_t *removed, int64_t nrem,
-                            int64_t first_new, const int64_t *nr, hli_update_counts *counts)
+                            int64_t first_new, const int64_t *nr)
 {
     int64_t *orphans = c->work3, no = 0;
     for (int64_t t = 0; t < np + nrem; t++) {
@@ -316,7 +316,6 @@ static void assign_tree_ids(hl_collection *c, const int64_t *P, int64_t np, cons
             c->c_parent[c->inherit[o]] = -1;
         c->inherit[o] = -1;
     }
-    (void)counts;
 }
 
 /* The live trees @p u that tree @p t links to strongly (link above the
@@ -514,7 +513,7 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
     for (int64_t a = 0; a < nc_old; a++)
         if (c->c_parent[a] == a && c->c_size[a] > 0)
             was_live[a] |= 4;
-    assign_tree_ids(c, P, np, removed, nremoved, first_new, nr, counts);
+    assign_tree_ids(c, P, np, removed, nremoved, first_new, nr);
     /* 4. clusters: trees joined by strong links (the linkage merge) */
     {
         /* members of every tree (CSR by tree id) */
