@@ -7,6 +7,7 @@
  *                    [--sigma 0.035] [--seed 1] [--adds 5] [--add-size 1000]
  *                    [--remove 100] [--model M.hlm] [--file F] [--threads T]
  *                    [--no-recluster] [--verbose]
+ *   bench_collection loaded --file F [--repeat 5] [the speed options that wrote F]
  *
  * quality: on the Omniglot test split (DIR as bench_omniglot_cluster:
  * default data/omniglot), with the default model (trained on the train
@@ -31,6 +32,13 @@
  * heap in use, before and after creating the collection and after freeing
  * the input, against the raw features (n x d x 4 bytes).
  *
+ * loaded: the steady state of a big collection without creating it again:
+ * load F (a file written by `speed --file F` with the same options, so that
+ * the same draw gives the same rows), then --repeat times: add the batch the
+ * speed run added after its load (rows that F does not hold), and remove
+ * those points again (--remove 0: keep them).  Times of the load, of every
+ * add and every removal.
+ *
  * Every line that reports a time also carries the 1-minute load average. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_common.h"
@@ -52,7 +60,7 @@ typedef struct bench_args {
     const char *model_path;
     const char *model_out;
     const char *file;
-    int64_t batch, seed, n, d, clusters, adds, add_size, remove;
+    int64_t batch, seed, n, d, clusters, adds, add_size, remove, repeat;
     double alpha, sigma, merge;
     int32_t threads;
     int recluster, verbose, trace;
@@ -581,6 +589,83 @@ static int run_speed(const bench_args *a)
     return 0;
 }
 
+static int run_loaded(const bench_args *a)
+{
+    const int64_t n = a->n, d = a->d, extra = (a->adds + 1) * a->add_size;
+    const int64_t C = a->clusters > 0 ? a->clusters : (n / 20 > 0 ? n / 20 : 1);
+    if (!a->file) {
+        fprintf(stderr, "loaded needs --file F (written by speed --file F)\n");
+        return 2;
+    }
+    bench_trim_heap();
+    const double rss0 = bench_rss_mib(), heap0 = bench_heap_in_use_mib();
+    hl_model *model = NULL;
+    if (a->model_path && hl_model_load(a->model_path, &model) != HL_OK)
+        fail(a->model_path);
+    float *x;
+    int64_t *y;
+    if (synth_clusters(n + extra, d, C, a->alpha, a->sigma, 0, 0.0, (uint64_t)a->seed, &x, &y) != 0) {
+        fprintf(stderr, "generator failed (out of memory or clusters > n)\n");
+        return 1;
+    }
+    const int64_t m = a->add_size;
+    float *batch = xmalloc((size_t)(m * d) * sizeof *batch);
+    memcpy(batch, x + (n + a->adds * m) * d, (size_t)(m * d) * sizeof *batch);
+    free(x);
+    free(y);
+    bench_trim_heap();
+    const double rss1 = bench_rss_mib(), heap1 = bench_heap_in_use_mib();
+    if (a->verbose)
+        hl_set_log_callback(log_cb, NULL, HL_LOG_INFO);
+    hl_collection *col = NULL;
+    bench_reset_peak_rss();
+    double t0 = bench_now();
+    g_log_t0 = t0;
+    if (hl_collection_load(a->file, model, &col) != HL_OK)
+        fail("hl_collection_load");
+    const double tload = bench_now() - t0;
+    if (hl_collection_set_num_threads(col, a->threads) != HL_OK)
+        fail("hl_collection_set_num_threads");
+    const int64_t live = hl_collection_num_points(col);
+    const double raw = (double)live * (double)d * 4.0 / 1048576.0;
+    printf("loaded: %s, %lld points, %lld clusters: %.2f s; loadavg %.2f\n", a->file, (long long)live,
+           (long long)hl_collection_num_clusters(col), tload, bench_loadavg());
+    printf("  loaded collection: RSS %.1f MiB = %.2f x raw, heap in use %.1f MiB = %.2f x raw, peak RSS during the "
+           "load %.1f MiB\n",
+           bench_rss_mib() - rss1, (bench_rss_mib() - rss1) / raw, bench_heap_in_use_mib() - heap1,
+           (bench_heap_in_use_mib() - heap1) / raw, bench_peak_rss_mib());
+    print_memory("after loading it", rss0, heap0);
+    int64_t *ids = xmalloc((size_t)m * sizeof *ids);
+    for (int64_t r = 0; r < a->repeat; r++) {
+        hl_collection_stats st;
+        double t;
+        char what[64];
+        const int64_t first = hl_collection_id_bound(col);
+        g_log_t0 = bench_now();
+        add_points(col, batch, m, d, &st, &t);
+        snprintf(what, sizeof what, "add %lld x %lld", (long long)(r + 1), (long long)m);
+        print_add(what, &st, t);
+        if (a->remove == 0) /* --remove 0: the adds only (the same rows again: duplicates of points held) */
+            continue;
+        for (int64_t i = 0; i < m; i++)
+            ids[i] = first + i;
+        hl_collection_stats_init(&st, sizeof st);
+        t0 = bench_now();
+        g_log_t0 = t0;
+        if (hl_collection_remove(col, ids, m, &st) != HL_OK)
+            fail("hl_collection_remove");
+        printf("  remove them again      %8.3f s (library %.3f s), relinked %lld, moved %lld; loadavg %.2f\n",
+               bench_now() - t0, st.seconds, (long long)st.relinked, (long long)st.moved, bench_loadavg());
+    }
+    print_memory("after the adds", rss0, heap0);
+    hl_set_log_callback(NULL, NULL, HL_LOG_ERROR);
+    free(ids);
+    free(batch);
+    hl_collection_free(col);
+    hl_model_free(model);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bench_args a = {.data = HL_BENCH_DATA,
@@ -591,12 +676,13 @@ int main(int argc, char **argv)
                     .adds = 5,
                     .add_size = 1000,
                     .remove = 100,
+                    .repeat = 5,
                     .alpha = 1.5,
                     .sigma = 0.035,
                     .merge = -1.0,
                     .recluster = 1};
-    if (argc < 2 || (strcmp(argv[1], "quality") && strcmp(argv[1], "speed"))) {
-        fprintf(stderr, "usage: %s quality|speed [options] (see the comment at the top of bench_collection.c)\n",
+    if (argc < 2 || (strcmp(argv[1], "quality") && strcmp(argv[1], "speed") && strcmp(argv[1], "loaded"))) {
+        fprintf(stderr, "usage: %s quality|speed|loaded [options] (see the comment at the top of bench_collection.c)\n",
                 argv[0]);
         return 2;
     }
@@ -641,6 +727,8 @@ int main(int argc, char **argv)
             a.adds = atoll(v);
         else if (!strcmp(o, "--add-size"))
             a.add_size = atoll(v);
+        else if (!strcmp(o, "--repeat"))
+            a.repeat = atoll(v);
         else if (!strcmp(o, "--remove"))
             a.remove = atoll(v);
         else if (!strcmp(o, "--alpha"))
@@ -656,14 +744,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (a.batch < 1 || a.n < 2 || a.d < 1 || a.adds < 0 || a.add_size < 1 || a.remove < 0) {
+    if (a.batch < 1 || a.n < 2 || a.d < 1 || a.adds < 0 || a.add_size < 1 || a.remove < 0 || a.repeat < 0) {
         fprintf(stderr, "sizes out of range\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible when redirected to a file */
     bench_print_machine();
     printf("load average %.2f at start\n", bench_loadavg());
-    int rc = !strcmp(argv[1], "quality") ? run_quality(&a) : run_speed(&a);
+    int rc = !strcmp(argv[1], "quality") ? run_quality(&a) : !strcmp(argv[1], "speed") ? run_speed(&a) : run_loaded(&a);
     printf("load average %.2f at the end\n", bench_loadavg());
     return rc;
 }

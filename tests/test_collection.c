@@ -130,6 +130,27 @@ static void check_invariants(const hl_collection *c)
         ck_assert_int_ge(c->tree_id[r], 0);
         ck_assert_int_eq(hli_coll_find(c, c->tree_id[r]), lab[i]);
     }
+    /* internal: the trees' sizes and roots as the update keeps them (the
+     * linkage merge reads them), against a count of the points by root;
+     * only roots carry ids */
+    int64_t *tcount = calloc((size_t)(nc > 0 ? nc : 1), sizeof *tcount);
+    int64_t *pts = malloc((size_t)(n > 0 ? n : 1) * sizeof *pts);
+    ck_assert(tcount && pts);
+    for (int64_t i = 0; i < n; i++)
+        if (lab[i] >= 0)
+            tcount[c->tree_id[c->root[i]]]++;
+    for (int64_t i = 0; i < n; i++) {
+        if (lab[i] < 0 || c->parent[i] >= 0) {
+            ck_assert_int_eq(c->tree_id[i], -1);
+            continue;
+        }
+        const int64_t t = c->tree_id[i];
+        ck_assert_int_eq(c->c_root[t], i);
+        ck_assert_int_eq(c->t_size[t], tcount[t]);
+        ck_assert_int_eq(hli_coll_tree_points(c, i, pts), tcount[t]);
+    }
+    free(tcount);
+    free(pts);
     free(lab);
     free(conf);
     free(size);
@@ -657,6 +678,84 @@ START_TEST(test_threads_identical)
 }
 END_TEST
 
+/* Many small adds and removals in turn, on overlapping blobs (trees and
+ * linkage clusters form, merge and split all the time): after every call
+ * the collection is consistent, and at the end it is one batch
+ * clustering of the points it holds. */
+START_TEST(test_churn)
+{
+    int64_t *truth;
+    const int64_t nb = 24, m = 30, d = 8, n = nb * m;
+    float *x = th_blobs(nb, m, d, 2.5, 29, &truth);
+    hl_collection *c = NULL;
+    hl_cluster_options o = default_options();
+    ck_assert_int_eq(hl_collection_create(NULL, d, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_collection_add(c, x, n / 3, d, NULL, NULL), HL_OK);
+    /* row_of[id]: the row of x each point id holds */
+    int64_t *row_of = malloc((size_t)(4 * n) * sizeof *row_of), *ids = malloc((size_t)n * sizeof *ids);
+    ck_assert(row_of && ids);
+    for (int64_t i = 0; i < n / 3; i++)
+        row_of[i] = i;
+    uint64_t rng = 12345;
+    int64_t next_row = n / 3, removed_total = 0;
+    for (int round = 0; round < 40; round++) {
+        const int64_t b = 5 + (int64_t)(round % 7) * 4;
+        int64_t first = -1;
+        const int64_t start = next_row % n;
+        const int64_t take = start + b <= n ? b : n - start;
+        ck_assert_int_eq(hl_collection_add(c, x + start * d, take, d, &first, NULL), HL_OK);
+        for (int64_t q = 0; q < take; q++)
+            row_of[first + q] = start + q;
+        next_row += take;
+        check_invariants(c);
+        /* remove a few random live points */
+        int64_t *lab = coll_labels(c), nl = 0;
+        const int64_t bound = hl_collection_id_bound(c);
+        for (int64_t i = 0; i < bound; i++)
+            if (lab[i] >= 0)
+                ids[nl++] = i;
+        free(lab);
+        const int64_t nr = 3 + (int64_t)(round % 5) * 3;
+        for (int64_t t = 0; t < nr && t < nl - 20; t++) { /* a partial shuffle picks nr distinct ids */
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            const int64_t u = t + (int64_t)((rng >> 33) % (uint64_t)(nl - t));
+            const int64_t tmp = ids[t];
+            ids[t] = ids[u];
+            ids[u] = tmp;
+        }
+        ck_assert_int_eq(hl_collection_remove(c, ids, nr, NULL), HL_OK);
+        removed_total += nr;
+        check_invariants(c);
+    }
+    ck_assert_int_gt(removed_total, 200);
+    /* the live points, in id order, clustered in one batch */
+    int64_t *lab = coll_labels(c), nl = 0;
+    const int64_t bound = hl_collection_id_bound(c);
+    float *rows = malloc((size_t)(bound * d) * sizeof *rows);
+    int64_t *lc = malloc((size_t)bound * sizeof *lc), *lb = malloc((size_t)bound * sizeof *lb);
+    ck_assert(rows && lc && lb);
+    for (int64_t i = 0; i < bound; i++)
+        if (lab[i] >= 0) {
+            memcpy(rows + nl * d, x + row_of[i] * d, (size_t)d * sizeof *rows);
+            lc[nl++] = lab[i];
+        }
+    hl_clustering *bc = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, rows, nl, d, NULL, &o, &bc), HL_OK);
+    ck_assert_int_eq(hl_clustering_labels(bc, -1, lb), HL_OK);
+    ck_assert_msg(same_partition(lb, lc, nl), "after the churn the collection differs from one batch clustering");
+    hl_clustering_free(bc);
+    hl_collection_free(c);
+    free(lab);
+    free(rows);
+    free(lc);
+    free(lb);
+    free(row_of);
+    free(ids);
+    free(x);
+    free(truth);
+}
+END_TEST
+
 static Suite *collection_suite(void)
 {
     Suite *s = suite_create("collection");
@@ -665,6 +764,7 @@ static Suite *collection_suite(void)
     tcase_add_test(tc, test_first_batch_equals_cluster);
     tcase_add_test(tc, test_add_batches_stable_ids);
     tcase_add_test(tc, test_remove);
+    tcase_add_test(tc, test_churn);
     tcase_add_test(tc, test_remove_with_index);
     tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_bad_input_changes_nothing);

@@ -82,7 +82,8 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n)
         (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_parent, cap, sizeof(int64_t))) != HL_OK ||
         (st = grow(&c->c_size, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK)
+        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->t_size, cap, sizeof(int64_t))) != HL_OK)
         return st;
     if ((st = grow(&c->rev, cap, sizeof(hli_idlist))) != HL_OK || (st = grow(&c->mark, cap, 1)) != HL_OK ||
         (st = grow(&c->c_seen, cap, 1)) != HL_OK)
@@ -102,37 +103,44 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n)
 hl_status hli_coll_scratch_alloc(hl_collection *c, int64_t n)
 {
     hli_coll_scratch_free(c);
-    const size_t m = (size_t)(n > 0 ? n : 1);
-    hl_status st = hli_check_dims("collection scratch", (int64_t)m, 12, sizeof(int64_t), NULL);
+    /* 20 arrays of n entries (the layout of hli_coll_scratch) in one zeroed
+     * block: large, so its pages are mapped on first write only */
+    const int64_t m = n > 0 ? n : 1;
+    hl_status st = hli_check_dims("collection scratch", m, 20, sizeof(int64_t), NULL);
     if (st != HL_OK)
         return st;
-    c->work = hli_alloc(2 * m + 2, sizeof(int64_t));
-    c->work2 = hli_alloc(3 * m + 2, sizeof(int64_t));
-    c->work3 = hli_alloc(2 * m + 2, sizeof(int64_t));
-    c->work4 = hli_alloc(2 * m + 2, sizeof(int64_t));
-    c->prev_cl = hli_alloc(m, sizeof(int64_t));
-    c->inherit = hli_alloc(m, sizeof(int64_t));
-    c->c_acc = hli_calloc(m, sizeof(double));
-    if (!c->work || !c->work2 || !c->work3 || !c->work4 || !c->prev_cl || !c->inherit || !c->c_acc) {
-        hli_coll_scratch_free(c);
+    hli_coll_scratch *s = hli_calloc(1, sizeof *s);
+    int64_t *b = s != NULL ? hli_calloc((size_t)m * 20, sizeof(int64_t)) : NULL;
+    if (b == NULL) {
+        free(s);
         return hl_last_error_status();
     }
-    for (size_t i = 0; i < m; i++)
-        c->inherit[i] = -1;
+    s->dens_set = b;
+    s->parent_set = b + m;
+    s->old_root = b + 2 * m;
+    s->visited = b + 3 * m;
+    s->root_pairs = b + 4 * m; /* 2 m */
+    s->pair_sel = b + 6 * m;   /* 2 m */
+    s->roots = b + 8 * m;      /* 3 m */
+    s->orphans = b + 11 * m;
+    s->new_roots = b + 12 * m;
+    s->seeds = b + 13 * m;
+    s->queue = b + 14 * m;
+    s->neighbours = b + 15 * m;
+    s->links = b + 16 * m;
+    s->members = b + 17 * m;
+    s->member_end = b + 18 * m;
+    s->c_acc = (double *)(void *)(b + 19 * m); /* the block is zeroed: 0.0 */
+    c->scr = s;
     return HL_OK;
 }
 
 void hli_coll_scratch_free(hl_collection *c)
 {
-    free(c->work);
-    free(c->work2);
-    free(c->work3);
-    free(c->work4);
-    free(c->prev_cl);
-    free(c->inherit);
-    free(c->c_acc);
-    c->work = c->work2 = c->work3 = c->work4 = c->prev_cl = c->inherit = NULL;
-    c->c_acc = NULL;
+    if (c->scr != NULL)
+        free(c->scr->dens_set);
+    free(c->scr);
+    c->scr = NULL;
 }
 
 hl_status hl_collection_create(const hl_model *model, int64_t d, const hl_cluster_options *opts, hl_collection **out)
@@ -196,6 +204,7 @@ void hl_collection_free(hl_collection *c)
     free(c->tree_id);
     hli_coll_scratch_free(c);
     free(c->c_root);
+    free(c->t_size);
     free(c->c_parent);
     free(c->c_size);
     free(c->mark);

@@ -450,11 +450,12 @@ static hl_status rebuild(hl_collection *c)
         c->c_root[t] = i;
     }
     for (int64_t a = 0; a < c->nc; a++)
-        c->c_size[a] = 0;
+        c->c_size[a] = c->t_size[a] = 0;
     for (int64_t i = 0; i < n; i++) {
         c->cl[i] = -1;
         if (!c->alive[i])
             continue;
+        c->t_size[c->tree_id[c->root[i]]]++;
         c->cl[i] = c->c_parent[c->tree_id[c->root[i]]];
         if (c->cl[i] < 0)
             return hli_error(HL_EFORMAT, "collection file: point %lld is in an emptied cluster", (long long)i);
@@ -531,7 +532,9 @@ static hl_status collection_for_header(const coll_header *h, const hl_model *mod
     if (st != HL_OK)
         return st;
     c->plan.merge = h->merge; /* 0 = off, kept as stored */
-    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n : 1)) != HL_OK)
+    /* room for an eighth more points: a loaded collection is there to grow,
+     * and room that is never written costs address space, not memory */
+    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n + h->n / 8 + 1 : 1)) != HL_OK)
         goto fail;
     c->n = h->n;
     c->live = h->live;

@@ -31,6 +31,30 @@ typedef struct hli_coll_index {
     int32_t *cell_of;    /* per point: its cell (-1 removed) */
 } hli_coll_index;
 
+/* The scratch of one update's clusters phase (update.c), sized for the
+ * worst case (every point touched) so that the phase cannot fail: one
+ * zeroed block whose pages the kernel maps only where an update writes, so
+ * an update that touches a few thousand points costs a few thousand
+ * entries, not n. */
+typedef struct hli_coll_scratch {
+    int64_t *dens_set;   /* n: D, the points whose density is recomputed */
+    int64_t *parent_set; /* n: P, the points whose parent is recomputed */
+    int64_t *old_root;   /* n: the root each point of P had before */
+    int64_t *visited;    /* n: the points whose root was recomputed */
+    int64_t *root_pairs; /* 2 n: (new root, old root) of the existing points among them */
+    int64_t *pair_sel;   /* 2 n: the pairs one step of the id assignment looks at */
+    int64_t *roots;      /* 3 n: the roots whose trees gained or lost points */
+    int64_t *orphans;    /* n: roots that lost their status (got a parent or were removed) */
+    int64_t *new_roots;  /* n: peaks without an id yet */
+    int64_t *seeds;      /* n: trees whose links may have changed */
+    int64_t *queue;      /* n: trees in the order the linkage search reaches them */
+    int64_t *neighbours; /* n: trees linked to the one being measured */
+    int64_t *links;      /* n: the strong ones among them */
+    int64_t *members;    /* n: the points of the trees in queue order */
+    int64_t *member_end; /* n: per queue entry, the end of its tree's points in members */
+    double *c_acc;       /* n: the link sums of one tree to its neighbours */
+} hli_coll_scratch;
+
 struct hl_collection {
     const hl_model *model;   /* borrowed */
     uint32_t model_crc;      /* fingerprint of the model (0 without one) */
@@ -70,19 +94,17 @@ struct hl_collection {
     const int64_t *prob_off;
     const float *prob_dens;
 
-    /* scratch of an update's second phase, which must not allocate: mark and
-     * c_seen (cap, zero between calls) are kept; work, work3, work4 (2 n +
-     * 2), work2 (3 n + 2), prev_cl, inherit (n, all -1) and c_acc (n, zero)
-     * exist only during an update (hli_coll_scratch_alloc) */
+    /* the number of points of the tree carrying each cluster id (nc;
+     * meaningful where c_root >= 0): the linkage merge's sqrt(|A| |B|) */
+    int64_t *t_size;
+
+    /* per point, kept between calls and zero there: the bits of one update
+     * (update.c); per cluster id, likewise */
     unsigned char *mark;
-    int64_t *work;
-    int64_t *work2;
-    int64_t *work3;
-    int64_t *work4;
-    int64_t *prev_cl;
-    int64_t *inherit;
-    double *c_acc;
     unsigned char *c_seen;
+    /* the scratch of an update's second phase, which must not allocate:
+     * allocated in the fallible phase, freed after the update */
+    hli_coll_scratch *scr;
 };
 
 /* ---- collection.c ----------------------------------------------------------- */
@@ -93,8 +115,8 @@ struct hl_collection {
 hl_status hli_coll_reserve(hl_collection *c, int64_t n);
 /* The cluster holding cluster id @p id now (follows merges), -1 if emptied. */
 int64_t hli_coll_find(const hl_collection *c, int64_t id);
-/* The scratch of one update (work .. work4, prev_cl, inherit, c_acc) for
- * @p n point ids, allocated in the fallible phase; freed after the update. */
+/* The scratch of one update (c->scr) for @p n point ids, allocated in the
+ * fallible phase; freed after the update. */
 hl_status hli_coll_scratch_alloc(hl_collection *c, int64_t n);
 void hli_coll_scratch_free(hl_collection *c);
 /* Fingerprint of a model's parameters and feature map (0 for NULL). */
@@ -168,6 +190,10 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
  * with @p path (n entries) as scratch.  0 if the parents form a cycle or
  * lead to a removed point (a corrupted file), else 1. */
 int hli_coll_roots(const hl_collection *c, int64_t *root, int64_t *path);
+/* The points of the tree rooted at @p r into @p out (r first, then by
+ * breadth), found through the reverse lists (a child lists its parent);
+ * returns their count. */
+int64_t hli_coll_tree_points(const hl_collection *c, int64_t r, int64_t *out);
 /* Bytes of the @p scratch hli_coll_update needs for @p nt threads. */
 size_t hli_coll_update_scratch(const hl_collection *c, int nt);
 

@@ -186,6 +186,22 @@ int hli_coll_roots(const hl_collection *c, int64_t *root, int64_t *path)
     return 1;
 }
 
+int64_t hli_coll_tree_points(const hl_collection *c, int64_t r, int64_t *out)
+{
+    /* a child lists its parent (the parent is one of its in-edges' sources),
+     * so the children of v are among rev[v]: out doubles as the queue */
+    int64_t n = 0;
+    out[n++] = r;
+    for (int64_t h = 0; h < n; h++) {
+        const int64_t v = out[h];
+        const hli_idlist *rv = &c->rev[v];
+        for (int32_t u = 0; u < rv->n; u++)
+            if (c->parent[rv->id[u]] == v && c->alive[rv->id[u]])
+                out[n++] = rv->id[u];
+    }
+    return n;
+}
+
 static int cmp_pair(const void *pa, const void *pb)
 {
     const int64_t *a = pa, *b = pb;
@@ -196,8 +212,7 @@ static int cmp_pair(const void *pa, const void *pb)
 
 /* For sorted pairs (key, value): the most frequent value of each key run
  * (ties: the smaller value), through @p fn(key, value). */
-static void plurality(hl_collection *c, int64_t *pairs, int64_t np, void (*fn)(hl_collection *, int64_t, int64_t, void *),
-                      void *ctx)
+static void plurality(hl_collection *c, int64_t *pairs, int64_t np, void (*fn)(hl_collection *, int64_t, int64_t))
 {
     qsort(pairs, (size_t)np, 2 * sizeof(int64_t), cmp_pair);
     for (int64_t a = 0; a < np;) {
@@ -213,69 +228,81 @@ static void plurality(hl_collection *c, int64_t *pairs, int64_t np, void (*fn)(h
             }
             b = e;
         }
-        fn(c, pairs[2 * a], best, ctx);
+        fn(c, pairs[2 * a], best);
         a = b;
     }
 }
 
-/* New root r takes the orphaned id of old root o, if still free. */
-static void inherit_id(hl_collection *c, int64_t r, int64_t o, void *ctx)
+/* While assign_tree_ids runs, an old root that lost its status (an orphan)
+ * holds its id as tree_id = -2 - id until the id is handed on. */
+static int64_t orphan_id(const hl_collection *c, int64_t o)
 {
-    (void)ctx;
-    if (o >= 0 && c->inherit[o] >= 0) {
-        c->tree_id[r] = c->inherit[o];
-        c->c_root[c->inherit[o]] = r;
-        c->inherit[o] = -1;
+    return c->tree_id[o] <= -2 ? -2 - c->tree_id[o] : -1;
+}
+
+/* New root r takes the orphaned id of old root o, if still free. */
+static void inherit_id(hl_collection *c, int64_t r, int64_t o)
+{
+    const int64_t id = o >= 0 ? orphan_id(c, o) : -1;
+    if (id >= 0) {
+        c->tree_id[r] = id;
+        c->c_root[id] = r;
+        c->tree_id[o] = -1;
     }
 }
 
 /* The orphaned id of removed root o goes to the tree most of its points are
  * in now (root r). */
-static void follow_points(hl_collection *c, int64_t o, int64_t r, void *ctx)
+static void follow_points(hl_collection *c, int64_t o, int64_t r)
 {
-    (void)ctx;
-    const int64_t t = c->inherit[o];
-    if (t < 0 || r < 0)
+    const int64_t id = orphan_id(c, o);
+    if (id < 0 || r < 0)
         return;
-    c->c_parent[t] = c->tree_id[r];
-    c->c_root[t] = -1;
-    c->inherit[o] = -1;
+    c->c_parent[id] = c->tree_id[r];
+    c->c_root[id] = -1;
+    c->c_size[id] = 0;
+    c->tree_id[o] = -1;
 }
 
 /* The trees' ids after the forest changed on P (and the removed points):
  * orphaned ids, new roots, inheritance, new ids, merges of leftover ids.
- * c->root still holds the old roots; @p nr the new ones. */
+ * @p pairs: (new root, old root) of every existing point whose root
+ * changed (roots already updated). */
 static void assign_tree_ids(hl_collection *c, const int64_t *P, int64_t np, const int64_t *removed, int64_t nrem,
-                            int64_t first_new, const int64_t *nr)
+                            int64_t *pairs, int64_t npairs)
 {
-    int64_t *orphans = c->work3, no = 0;
+    hli_coll_scratch *w = c->scr;
+    int64_t *orphans = w->orphans, no = 0;
     for (int64_t t = 0; t < np + nrem; t++) {
         const int64_t i = t < np ? P[t] : removed[t - np];
         if (c->tree_id[i] >= 0 && (!c->alive[i] || c->parent[i] >= 0)) {
-            c->inherit[i] = c->tree_id[i];
-            c->tree_id[i] = -1;
+            /* the other trees of its cluster must be looked at again (step 4) */
+            if (c->c_parent[c->tree_id[i]] >= 0)
+                c->c_seen[c->c_parent[c->tree_id[i]]] |= 16;
+            c->tree_id[i] = -2 - c->tree_id[i];
             orphans[no++] = i;
         }
     }
-    /* new roots: peaks in P without an id; pairs (new root, old root) of their existing points */
-    int64_t *newroots = orphans + no, nn = 0;
+    /* new roots: peaks in P without an id; they inherit by plurality of the
+     * old roots of their existing points */
+    int64_t *newroots = w->new_roots, nn = 0;
     for (int64_t t = 0; t < np; t++) {
         const int64_t i = P[t];
-        if (c->alive[i] && c->parent[i] < 0 && c->tree_id[i] < 0) {
+        if (c->alive[i] && c->parent[i] < 0 && c->tree_id[i] == -1) {
             newroots[nn++] = i;
             c->mark[i] |= 8;
         }
     }
     qsort(newroots, (size_t)nn, sizeof *newroots, hli_cmp_i64);
-    int64_t *pairs = c->work4, npairs = 0;
+    int64_t *sel = w->pair_sel, ns = 0;
     if (nn > 0 && no > 0)
-        for (int64_t i = 0; i < first_new; i++)
-            if (c->alive[i] && (c->mark[nr[i]] & 8) && c->root[i] >= 0) {
-                pairs[2 * npairs] = nr[i];
-                pairs[2 * npairs + 1] = c->root[i];
-                npairs++;
+        for (int64_t t = 0; t < npairs; t++)
+            if (c->mark[pairs[2 * t]] & 8) {
+                sel[2 * ns] = pairs[2 * t];
+                sel[2 * ns + 1] = pairs[2 * t + 1];
+                ns++;
             }
-    plurality(c, pairs, npairs, inherit_id, NULL);
+    plurality(c, sel, ns, inherit_id);
     for (int64_t t = 0; t < nn; t++) {
         const int64_t r = newroots[t];
         c->mark[r] &= (unsigned char)~8u;
@@ -286,47 +313,50 @@ static void assign_tree_ids(hl_collection *c, const int64_t *P, int64_t np, cons
         c->c_root[a] = r;
         c->c_parent[a] = a;
         c->c_size[a] = 0;
+        c->t_size[a] = 0;
     }
     /* leftover orphans: an alive old root follows its new tree; a removed one
      * follows most of its old points */
-    npairs = 0;
     for (int64_t t = 0; t < no; t++) {
-        const int64_t o = orphans[t], id = c->inherit[o];
+        const int64_t o = orphans[t], id = orphan_id(c, o);
         if (id < 0)
             continue;
         c->c_root[id] = -1; /* no tree carries this id any more */
+        c->c_size[id] = 0;
         if (c->alive[o]) {
-            c->c_parent[id] = c->tree_id[nr[o]];
-            c->inherit[o] = -1;
+            c->c_parent[id] = c->tree_id[c->root[o]];
+            c->tree_id[o] = -1;
         } else {
             c->mark[o] |= 16;
         }
     }
-    for (int64_t i = 0; i < first_new && nrem > 0; i++)
-        if (c->alive[i] && c->root[i] >= 0 && (c->mark[c->root[i]] & 16)) {
-            pairs[2 * npairs] = c->root[i];
-            pairs[2 * npairs + 1] = nr[i];
-            npairs++;
+    ns = 0;
+    for (int64_t t = 0; t < npairs && nrem > 0; t++)
+        if (c->mark[pairs[2 * t + 1]] & 16) {
+            sel[2 * ns] = pairs[2 * t + 1];
+            sel[2 * ns + 1] = pairs[2 * t];
+            ns++;
         }
-    plurality(c, pairs, npairs, follow_points, NULL);
+    plurality(c, sel, ns, follow_points);
     for (int64_t t = 0; t < no; t++) {
         const int64_t o = orphans[t];
         c->mark[o] &= (unsigned char)~16u;
-        if (c->inherit[o] >= 0) /* all its points are gone: emptied */
-            c->c_parent[c->inherit[o]] = -1;
-        c->inherit[o] = -1;
+        if (orphan_id(c, o) >= 0) /* all its points are gone: emptied */
+            c->c_parent[orphan_id(c, o)] = -1;
+        c->tree_id[o] = -1;
     }
 }
 
-/* The live trees @p u that tree @p t links to strongly (link above the
- * merge threshold), appended to @p out (count returned).  Members of every
- * tree in the CSR @p tstart / @p tmem. */
-static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, const int64_t *tmem, int64_t *nb,
-                            int64_t *out, node_scratch *s)
+/* The live trees @p u that tree @p t (its points @p mem, @p nm of them)
+ * links to strongly (link above the merge threshold), appended to @p out
+ * (count returned). */
+static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *mem, int64_t nm, int64_t *nb, int64_t *out,
+                            node_scratch *s)
 {
+    double *acc = c->scr->c_acc;
     int64_t nn = 0, no = 0;
-    for (int64_t q = tstart[t]; q < tstart[t + 1]; q++) {
-        const int64_t i = tmem[q];
+    for (int64_t q = 0; q < nm; q++) {
+        const int64_t i = mem[q];
         /* in-edges j -> i and out-edges i -> v between t and other trees */
         sorted_list(c, i, s->si);
         const int64_t m = in_edges(c, i, s->src, s->sim);
@@ -338,7 +368,7 @@ static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, 
                 c->c_seen[u] |= 2;
                 nb[nn++] = u;
             }
-            c->c_acc[u] += (double)snn_score(c, s->si, s->src[e], s->sj);
+            acc[u] += (double)snn_score(c, s->si, s->src[e], s->sj);
         }
         const hli_idlist *r = &c->rev[i];
         for (int32_t w = 0; w < r->n; w++) {
@@ -356,15 +386,15 @@ static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, 
                 c->c_seen[u] |= 2;
                 nb[nn++] = u;
             }
-            c->c_acc[u] += (double)snn_score(c, s->si, v, s->sj);
+            acc[u] += (double)snn_score(c, s->si, v, s->sj);
         }
     }
-    const double st = (double)(tstart[t + 1] - tstart[t]);
+    const double st = (double)nm;
     for (int64_t w = 0; w < nn; w++) {
         const int64_t u = nb[w];
-        if (c->c_acc[u] / sqrt(st * (double)(tstart[u + 1] - tstart[u])) > (double)c->plan.merge)
+        if (acc[u] / sqrt(st * (double)c->t_size[u]) > (double)c->plan.merge)
             out[no++] = u;
-        c->c_acc[u] = 0.0;
+        acc[u] = 0.0;
         c->c_seen[u] &= (unsigned char)~2u;
     }
     return no;
@@ -375,11 +405,15 @@ static int64_t strong_links(hl_collection *c, int64_t t, const int64_t *tstart, 
  * every tree in it).  Only the components of the @p seeds (trees whose
  * members or edges changed, and the trees of their old clusters) can
  * change; they are found again by a search that measures each tree's links
- * when it reaches it.  @p queue and @p nb: nc entries each. */
-static void linkage_components(hl_collection *c, const int64_t *seeds, int64_t nseeds, const int64_t *tstart,
-                               const int64_t *tmem, int64_t *queue, int64_t *nb, int64_t *links, node_scratch *s)
+ * when it reaches it (merge threshold 0: every tree its own cluster).  Each
+ * component's points then take its name; returns the existing points
+ * (ids < @p first_new) that changed cluster. */
+static int64_t linkage_components(hl_collection *c, const int64_t *seeds, int64_t nseeds, int64_t first_new,
+                                  node_scratch *s)
 {
-    int64_t tail = 0; /* one queue for all components: every tree is visited once */
+    hli_coll_scratch *w = c->scr;
+    int64_t *queue = w->queue, *mem = w->members, *mend = w->member_end;
+    int64_t tail = 0, nmem = 0, moved = 0; /* one queue for all components: every tree is visited once */
     for (int64_t q = 0; q < nseeds; q++) {
         const int64_t t0 = seeds[q];
         if (c->c_seen[t0] & 1)
@@ -389,27 +423,115 @@ static void linkage_components(hl_collection *c, const int64_t *seeds, int64_t n
         c->c_seen[t0] |= 1;
         queue[tail++] = t0;
         while (head < tail) {
-            const int64_t t = queue[head++];
+            const int64_t t = queue[head];
             leader = t < leader ? t : leader;
-            const int64_t nl = strong_links(c, t, tstart, tmem, nb, links, s);
-            for (int64_t w = 0; w < nl; w++)
-                if (!(c->c_seen[links[w]] & 1)) {
-                    c->c_seen[links[w]] |= 1;
-                    queue[tail++] = links[w];
-                }
+            const int64_t nm = hli_coll_tree_points(c, c->c_root[t], mem + nmem);
+            if (c->plan.merge > 0.0f) {
+                const int64_t nl = strong_links(c, t, mem + nmem, nm, w->neighbours, w->links, s);
+                for (int64_t l = 0; l < nl; l++)
+                    if (!(c->c_seen[w->links[l]] & 1)) {
+                        c->c_seen[w->links[l]] |= 1;
+                        queue[tail++] = w->links[l];
+                    }
+            }
+            nmem += nm;
+            mend[head++] = nmem;
         }
-        for (int64_t w = first; w < tail; w++)
-            c->c_parent[queue[w]] = leader;
+        /* name the component, and its points */
+        int64_t size = 0;
+        for (int64_t u = first; u < tail; u++) {
+            const int64_t t = queue[u];
+            c->c_parent[t] = leader;
+            c->c_size[t] = 0;
+            size += c->t_size[t];
+            for (int64_t p = u > 0 ? mend[u - 1] : 0; p < mend[u]; p++) {
+                const int64_t i = mem[p];
+                moved += i < first_new && c->cl[i] != leader;
+                c->cl[i] = leader;
+            }
+        }
+        c->c_size[leader] = size;
     }
-    for (int64_t w = 0; w < tail; w++)
-        c->c_seen[queue[w]] &= (unsigned char)~1u;
+    for (int64_t u = 0; u < tail; u++)
+        c->c_seen[queue[u]] &= (unsigned char)~1u;
+    return moved;
+}
+
+/* Step 3 of an update: new roots for the subtrees whose parent changed (P
+ * points with bit 32), written in place; returns how many points it
+ * visited (in scr->visited), with the pairs (new root, old root) of the
+ * existing ones in scr->root_pairs (*npairs) and the roots whose trees
+ * gained or lost points in scr->roots (*nroots, with repeats). */
+static int64_t reroot(hl_collection *c, const int64_t *P, int64_t np, const int64_t *removed, int64_t nrem,
+                      int64_t first_new, int64_t *npairs, int64_t *nroots)
+{
+    hli_coll_scratch *w = c->scr;
+    int64_t nv = 0, npr = 0, nr = 0;
+    for (int64_t t = 0; t < nrem; t++)
+        if (c->root[removed[t]] >= 0)
+            w->roots[nr++] = c->root[removed[t]];
+    for (int64_t t = 0; t < np; t++) {
+        const int64_t s0 = P[t];
+        if (!(c->mark[s0] & 32) || (c->mark[s0] & 4))
+            continue;
+        /* the new root: up the new parents (acyclic: every parent is denser
+         * in the decode's total order), stopping early at a point whose new
+         * root is already known */
+        int64_t r = s0;
+        while (c->parent[r] >= 0 && !(c->mark[r] & 4))
+            r = c->parent[r];
+        if (c->mark[r] & 4)
+            r = c->root[r];
+        w->roots[nr++] = r;
+        /* the subtree of s0 (points not reached before) gets root r */
+        const int64_t v0 = nv;
+        w->visited[nv++] = s0;
+        c->mark[s0] |= 4;
+        for (int64_t h = v0; h < nv; h++) {
+            const int64_t v = w->visited[h];
+            const int64_t old = c->root[v];
+            if (v < first_new && old >= 0) {
+                w->root_pairs[2 * npr] = r;
+                w->root_pairs[2 * npr + 1] = old;
+                npr++;
+                if (old != r)
+                    w->roots[nr++] = old;
+            }
+            c->root[v] = r;
+            const hli_idlist *rv = &c->rev[v];
+            for (int32_t u = 0; u < rv->n; u++) {
+                const int64_t x = rv->id[u];
+                if (c->parent[x] == v && c->alive[x] && !(c->mark[x] & 4)) {
+                    c->mark[x] |= 4;
+                    w->visited[nv++] = x;
+                }
+            }
+        }
+    }
+    *npairs = npr;
+    *nroots = nr;
+    return nv;
+}
+
+/* The sizes of the trees whose points changed: the live roots among
+ * @p roots (nroots, with repeats; sorted here), counted again. */
+static void recount_trees(hl_collection *c, int64_t *roots, int64_t nroots)
+{
+    qsort(roots, (size_t)nroots, sizeof *roots, hli_cmp_i64);
+    for (int64_t t = 0; t < nroots; t++) {
+        const int64_t r = roots[t];
+        if ((t > 0 && roots[t - 1] == r) || !c->alive[r] || c->parent[r] >= 0)
+            continue;
+        c->t_size[c->tree_id[r]] = hli_coll_tree_points(c, r, c->scr->members);
+    }
 }
 
 void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged, const int64_t *removed,
                      int64_t nremoved, int64_t first_new, int nt, void *scratch, hli_update_counts *counts)
 {
     const int64_t nc_old = c->nc;
-    int64_t *D = c->work, nd = 0;
+    hli_coll_scratch *w = c->scr;
+    int64_t *D = w->dens_set, nd = 0;
     /* 1. densities on D = changed + rev(changed) (all points for the model's
      * score).  A fingerprint of each point's in-edges and their scores tells
      * whose scores really changed (bit 64) and whose density (bit 128): only
@@ -448,7 +570,9 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
             unsigned char bits = 0;
             if (fp != c->score_fp[i])
                 bits |= 64;
-            if (dn != c->dens[i] || c->score_fp[i] == 0)
+            /* a new point's density is a placeholder; a loaded point's
+             * fingerprint is unknown (0) but its density is exact */
+            if (dn != c->dens[i] || i >= first_new)
                 bits |= 128;
             c->score_fp[i] = fp;
             c->dens[i] = dn;
@@ -457,7 +581,7 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
     }
     /* 2. parents and confidences on P = (D with changed scores) + rev(D with
      * changed densities); bit 32: the parent changed */
-    int64_t *P = D + nd, np = 0;
+    int64_t *P = w->parent_set, np = 0;
     for (int64_t t = 0; t < nd; t++) {
         const int64_t i = D[t];
         if ((c->mark[i] & 64) && !(c->mark[i] & 2)) {
@@ -503,99 +627,66 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
         }
     }
 
-    /* 3. the forest's roots, the trees' ids, every point's cluster */
-    int64_t *nr = c->work2;
-    /* acyclic: every parent comes first in the decode's total order (density
-     * descending, then id), which every update and the loader keep */
-    (void)hli_coll_roots(c, nr, c->work2 + c->cap);
+    /* 3. the forest: new roots where parents changed, the trees' ids and sizes */
+    for (int64_t t = 0; t < np; t++)
+        w->old_root[t] = c->root[P[t]];
+    int64_t npairs = 0, nroots = 0;
+    const int64_t nv = reroot(c, P, np, removed, nremoved, first_new, &npairs, &nroots);
     /* the ids that held points before the call (c_size is from the last update) */
     unsigned char *was_live = c->c_seen; /* bit 4, cleared below */
     for (int64_t a = 0; a < nc_old; a++)
         if (c->c_parent[a] == a && c->c_size[a] > 0)
             was_live[a] |= 4;
-    assign_tree_ids(c, P, np, removed, nremoved, first_new, nr);
-    /* 4. clusters: trees joined by strong links (the linkage merge) */
+    assign_tree_ids(c, P, np, removed, nremoved, w->root_pairs, npairs);
+    recount_trees(c, w->roots, nroots);
+    /* 4. clusters: trees joined by strong links (the linkage merge).  Seeds:
+     * the trees of P's points now and before, the trees removed points were
+     * in, and every tree of their old clusters (c_parent of a tree that
+     * existed before: its old cluster) */
+    int64_t *seeds = w->seeds, ns = 0;
+    for (int64_t t = 0; t < np + nremoved; t++) {
+        const int64_t i = t < np ? P[t] : removed[t - np];
+        if (t < np && !(c->mark[i] & (32 | 64)))
+            continue; /* same parent, same in-edge scores: its tree's links are as they were */
+        const int64_t old = t < np ? w->old_root[t] : c->root[i];
+        const int64_t ids[2] = {c->alive[i] ? c->tree_id[c->root[i]] : -1, old >= 0 ? c->tree_id[old] : -1};
+        for (int u = 0; u < 2; u++) {
+            const int64_t a = ids[u];
+            if (a < 0 || c->c_root[a] < 0 || (c->c_seen[a] & 8))
+                continue;
+            c->c_seen[a] |= 8;
+            seeds[ns++] = a;
+            if (a < nc_old && c->c_parent[a] >= 0)
+                c->c_seen[c->c_parent[a]] |= 16;
+        }
+    }
+    for (int64_t a = 0; a < nc_old; a++)
+        if (c->c_root[a] >= 0 && !(c->c_seen[a] & 8) && c->c_parent[a] >= 0 && (c->c_seen[c->c_parent[a]] & 16)) {
+            c->c_seen[a] |= 8;
+            seeds[ns++] = a;
+        }
+    for (int64_t a = 0; a < nc_old; a++)
+        c->c_seen[a] &= (unsigned char)~16u;
+    for (int64_t t = 0; t < np; t++)
+        c->mark[P[t]] = 0;
+    for (int64_t t = 0; t < nd; t++)
+        c->mark[D[t]] = 0;
+    for (int64_t t = 0; t < nv; t++)
+        c->mark[w->visited[t]] = 0;
+    qsort(seeds, (size_t)ns, sizeof *seeds, hli_cmp_i64);
     {
-        /* members of every tree (CSR by tree id) */
-        int64_t *tstart = c->work3, *tmem = c->work3 + c->nc + 1;
-        for (int64_t a = 0; a <= c->nc; a++)
-            tstart[a] = 0;
-        for (int64_t i = 0; i < c->n; i++)
-            if (c->alive[i])
-                tstart[c->tree_id[nr[i]] + 1]++;
-        for (int64_t a = 0; a < c->nc; a++)
-            tstart[a + 1] += tstart[a];
-        for (int64_t i = 0; i < c->n; i++)
-            if (c->alive[i])
-                tmem[tstart[c->tree_id[nr[i]]]++] = i;
-        for (int64_t a = c->nc; a > 0; a--)
-            tstart[a] = tstart[a - 1];
-        tstart[0] = 0;
-        /* seeds: the trees of P's points now and before, the trees removed
-         * points were in, and every tree of their old clusters (c_parent of
-         * a tree that existed before: its old cluster) */
-        int64_t *seeds = c->work4, ns = 0;
-        for (int64_t t = 0; t < np + nremoved; t++) {
-            const int64_t i = t < np ? P[t] : removed[t - np];
-            if (t < np && !(c->mark[i] & (32 | 64)))
-                continue; /* same parent, same in-edge scores: its tree's links are as they were */
-            const int64_t ids[2] = {c->alive[i] ? c->tree_id[nr[i]] : -1,
-                                    c->root[i] >= 0 ? c->tree_id[c->root[i]] : -1};
-            for (int u = 0; u < 2; u++) {
-                const int64_t a = ids[u];
-                if (a < 0 || c->c_root[a] < 0 || (c->c_seen[a] & 8))
-                    continue;
-                c->c_seen[a] |= 8;
-                seeds[ns++] = a;
-                if (a < nc_old && c->c_parent[a] >= 0)
-                    c->c_seen[c->c_parent[a]] |= 16;
-            }
-        }
-        for (int64_t a = 0; a < nc_old; a++)
-            if (c->c_root[a] >= 0 && !(c->c_seen[a] & 8) && c->c_parent[a] >= 0 && (c->c_seen[c->c_parent[a]] & 16)) {
-                c->c_seen[a] |= 8;
-                seeds[ns++] = a;
-            }
-        for (int64_t a = 0; a < nc_old; a++)
-            c->c_seen[a] &= (unsigned char)~16u;
-        for (int64_t t = 0; t < np; t++)
-            c->mark[P[t]] = 0;
-        for (int64_t t = 0; t < nd; t++)
-            c->mark[D[t]] = 0;
-        qsort(seeds, (size_t)ns, sizeof *seeds, hli_cmp_i64);
-        memcpy(c->root, nr, sizeof(int64_t) * (size_t)c->n); /* the old roots are no longer needed */
-        if (c->plan.merge > 0.0f) {
-            node_scratch s = thread_scratch(c, scratch, 0);
-            linkage_components(c, seeds, ns, tstart, tmem, c->work4 + c->nc, c->work2 + c->cap,
-                               c->work2 + c->cap + c->nc, &s);
-        } else {
-            for (int64_t t = 0; t < ns; t++)
-                c->c_parent[seeds[t]] = seeds[t];
-        }
-        for (int64_t t = 0; t < ns; t++)
-            c->c_seen[seeds[t]] &= (unsigned char)~9u;
+        node_scratch s = thread_scratch(c, scratch, 0);
+        counts->moved += linkage_components(c, seeds, ns, first_new, &s);
     }
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t i = 0; i < c->n; i++) {
-        c->prev_cl[i] = i < first_new ? c->cl[i] : -1;
-        if (c->alive[i])
-            c->cl[i] = hli_coll_find(c, c->tree_id[nr[i]]);
-    }
-    /* 5. sizes, emptied ids, path compression, what changed */
-    for (int64_t a = 0; a < c->nc; a++)
-        c->c_size[a] = 0;
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->alive[i])
-            c->c_size[c->cl[i]]++;
-    for (int64_t a = 0; a < c->nc; a++)
-        if (c->c_parent[a] == a && c->c_size[a] == 0)
-            c->c_parent[a] = -1;
+    for (int64_t t = 0; t < ns; t++)
+        c->c_seen[seeds[t]] &= (unsigned char)~9u;
+    /* 5. emptied ids, path compression, what changed.  merged: held points
+     * before, now in another cluster; started: hold points now and did not
+     * before (new ids, and ids a split revived); joined: new points in a
+     * cluster that held points before */
     for (int64_t a = 0; a < c->nc; a++)
         if (c->c_parent[a] >= 0)
             c->c_parent[a] = hli_coll_find(c, a);
-    /* merged: held points before, now in another cluster; started: hold
-     * points now and did not before (new ids, and ids a split revived);
-     * joined: new points in a cluster that held points before */
     for (int64_t i = first_new; i < c->n; i++)
         counts->joined += c->cl[i] < nc_old && (was_live[c->cl[i]] & 4);
     for (int64_t a = 0; a < c->nc; a++) {
@@ -605,6 +696,4 @@ void hli_coll_update(hl_collection *c, const int64_t *changed, int64_t nchanged,
         if (a < nc_old)
             was_live[a] &= (unsigned char)~4u;
     }
-    for (int64_t i = 0; i < first_new; i++)
-        counts->moved += c->alive[i] && c->prev_cl[i] != c->cl[i];
 }
