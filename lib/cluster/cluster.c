@@ -155,7 +155,9 @@ static hl_status cluster_level(cluster_run *r, int32_t level, const hli_level *l
     const double t3 = hli_now_seconds();
     if (level == 0 && (st = keep_level0_points(r, g, sc, dens, parent, lv->n)) != HL_OK)
         goto done;
-    if ((st = hli_level_next(lv, peak, r->x0, next)) != HL_OK)
+    /* after the last level only the node map is used (labels, merge) */
+    st = level + 1 < r->plan.max_levels ? hli_level_next(lv, peak, r->x0, next) : hli_level_next_map(lv, peak, next);
+    if (st != HL_OK)
         goto done;
     if ((st = next_representatives(r, peak, lv->n, next->n)) != HL_OK)
         goto done;

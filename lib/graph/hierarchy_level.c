@@ -52,7 +52,10 @@ hl_status hli_level_init(hli_level *lv, const float *x, int64_t n, int64_t d, co
     return HL_OK;
 }
 
-hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float *x0, hli_level *next)
+/* hli_level_next, and without the features (@p with_features 0) for
+ * hli_level_next_map. */
+static hl_status level_next(const hli_level *cur, const int64_t *peak, const float *x0, int with_features,
+                            hli_level *next)
 {
     if (next == NULL)
         return hli_error(HL_EINVAL, "level next: output level is NULL");
@@ -87,16 +90,18 @@ hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float 
     next->n = m;
     next->d = d;
     next->n_points = np;
-    next->x = hli_alloc(bytes, 1);
-    next->c = hli_alloc(bytes, 1);
+    if (with_features) {
+        next->x = hli_alloc(bytes, 1);
+        next->c = hli_alloc(bytes, 1);
+    }
     next->node_of_point = hli_alloc((size_t)np, sizeof(int64_t));
     if (cur->label != NULL)
         next->label = hli_alloc((size_t)m, sizeof(int64_t));
     /* Points grouped by their new node (counting sort): start[v] .. start[v+1]. */
     int64_t *start = hli_calloc((size_t)m + 1, sizeof(int64_t));
-    int64_t *order = hli_alloc((size_t)np, sizeof(int64_t));
-    if (next->x == NULL || next->c == NULL || next->node_of_point == NULL ||
-        (cur->label != NULL && next->label == NULL) || start == NULL || order == NULL) {
+    int64_t *order = with_features ? hli_alloc((size_t)np, sizeof(int64_t)) : NULL;
+    if ((with_features && (next->x == NULL || next->c == NULL || order == NULL)) || next->node_of_point == NULL ||
+        (cur->label != NULL && next->label == NULL) || start == NULL) {
         st = hl_last_error_status();
         goto fail;
     }
@@ -104,7 +109,8 @@ hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float 
         int64_t v = newid[p];
         if (v < 0)
             continue;
-        memcpy(next->x + v * d, cur->x + p * d, (size_t)d * sizeof(float));
+        if (with_features)
+            memcpy(next->x + v * d, cur->x + p * d, (size_t)d * sizeof(float));
         if (next->label != NULL)
             next->label[v] = cur->label[p];
     }
@@ -118,6 +124,11 @@ hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float 
         int64_t v = newid[peak[u]];
         next->node_of_point[q] = v;
         start[v + 1]++;
+    }
+    if (!with_features) {
+        free(newid);
+        free(start);
+        return HL_OK;
     }
     for (int64_t v = 0; v < m; v++)
         start[v + 1] += start[v];
@@ -175,4 +186,14 @@ fail:
     free(order);
     hli_level_free(next);
     return st;
+}
+
+hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float *x0, hli_level *next)
+{
+    return level_next(cur, peak, x0, 1, next);
+}
+
+hl_status hli_level_next_map(const hli_level *cur, const int64_t *peak, hli_level *next)
+{
+    return level_next(cur, peak, cur != NULL ? cur->x : NULL, 0, next);
 }

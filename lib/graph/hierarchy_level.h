@@ -27,6 +27,11 @@ hl_status hli_level_init(hli_level *lv, const float *x, int64_t n, int64_t d, co
  * @p x0 are the original normalised features (n_points*d) for the means. */
 hl_status hli_level_next(const hli_level *cur, const int64_t *peak, const float *x0, hli_level *next);
 
+/* The next level's nodes only (n, n_points, node_of_point, label; x and c
+ * NULL): what the last level of a clustering needs, without 2 x nodes x d
+ * floats of features nobody reads. */
+hl_status hli_level_next_map(const hli_level *cur, const int64_t *peak, hli_level *next);
+
 void hli_level_free(hli_level *lv);
 
 #endif
