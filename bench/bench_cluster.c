@@ -3,11 +3,14 @@
  *   bench_cluster [--n 1000000] [--d 128] [--clusters 50000] [--alpha 1.5]
  *                 [--sigma 0.035] [--super S] [--spread 0.7] [--seed 1] [--k 10] [--score sim|snn|prob]
  *                 [--tau T] [--levels L] [--method auto|exact|approx]
- *                 [--model M.hlm] [--threads T] [--whiten R] [--merge M]
+ *                 [--model M.hlm] [--threads T] [--whiten R] [--merge M] [--copy]
  *
  * --whiten R fits a within-class whitening map (ridge R) on the generator's
  * labels of the same points, timed, and clusters with it (attached to the
  * model, or to an untrained one used only for its map: give --score snn).
+ * The features are clustered in place (hl_cluster_in_place: the generated
+ * rows become the library's working copy); --copy calls hl_cluster, which
+ * keeps the rows and works on a copy (n x d x 4 bytes more).
  * Prints the machine line, the seconds of every stage of every level (kNN
  * graph, edge scores/model, decode, next level), the total, the peak RSS and
  * the quality against the generator's labels. */
@@ -36,7 +39,13 @@ int main(int argc, char **argv)
     double alpha = 1.5, sigma = 0.035, spread = 0.7, tau = -1, whiten = 0.0, merge = -1.0;
     int32_t score = -1, levels = 0, threads = 0, method = HL_KNN_AUTO;
     const char *mpath = NULL;
+    int copy = 0;
     for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--copy")) {
+            copy = 1;
+            i--;
+            continue;
+        }
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "option %s needs a value\n", a);
@@ -138,10 +147,15 @@ int main(int argc, char **argv)
     o.num_threads = threads;
     o.knn_method = method;
     o.merge = (float)merge;
+    bench_reset_peak_rss(); /* the generator's temporaries do not count */
+    const double rss_before = bench_rss_mib();
+    printf("%s; RSS before the call %.0f MiB\n", copy ? "hl_cluster (a working copy of the rows)"
+                                                    : "hl_cluster_in_place (the rows are the working copy)", rss_before);
     double tc = bench_now();
     hl_set_log_callback(log_cb, &tc, HL_LOG_INFO);
     hl_clustering *c = NULL;
-    if (hl_cluster(model, x, n, d, NULL, &o, &c) != HL_OK) {
+    if ((copy ? hl_cluster(model, x, n, d, NULL, &o, &c) : hl_cluster_in_place(model, x, n, d, NULL, &o, &c)) !=
+        HL_OK) {
         fprintf(stderr, "hl_cluster: %s\n", hl_last_error());
         return 1;
     }
@@ -154,8 +168,10 @@ int main(int argc, char **argv)
     hl_metrics_init(&m, sizeof m);
     hl_evaluate(y, lab, n, &m);
     te = bench_now() - te;
-    printf("cluster total: %.2f s, %d level(s); evaluate: %.2f s; peak RSS %.0f MiB\n", tcl,
-           (int)hl_clustering_num_levels(c), te, bench_peak_rss_mib());
+    printf("cluster total: %.2f s, %d level(s); evaluate: %.2f s; peak RSS %.0f MiB; the library's peak above "
+           "the caller's %.0f MiB: %.0f MiB = %.0f bytes per point\n",
+           tcl, (int)hl_clustering_num_levels(c), te, bench_peak_rss_mib(), rss_before,
+           bench_peak_rss_mib() - rss_before, (bench_peak_rss_mib() - rss_before) * 1048576.0 / (double)n);
     printf("quality: pairwise F %.4f (P %.4f R %.4f), BCubed F %.4f, NMI %.4f, clusters %lld (true %lld)\n",
            m.pairwise_f, m.pairwise_precision, m.pairwise_recall, m.bcubed_f, m.nmi, (long long)m.num_pred_clusters,
            (long long)m.num_true_clusters);

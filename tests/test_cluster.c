@@ -795,6 +795,79 @@ START_TEST(test_with_model)
 }
 END_TEST
 
+/* hl_cluster_in_place: the same result as hl_cluster, x left holding the
+ * rows as the model sees them (hl_model_transform's), and untouched when a
+ * row is bad. */
+START_TEST(test_in_place)
+{
+    const int64_t nc = 12, m = 15, d = 8, n = nc * m;
+    int64_t *y;
+    float *x = th_blobs(nc, m, d, 0.3, 21, &y);
+    float *w = malloc((size_t)(d * d) * sizeof *w), *xt = malloc((size_t)(n * d) * sizeof *xt);
+    float *xw = malloc((size_t)(n * d) * sizeof *xw);
+    ck_assert(w && xt && xw);
+    /* a model whose feature map is a fixed non-orthogonal linear map */
+    hl_model *model = th_untrained_model(d, 16, 9);
+    for (int64_t a = 0; a < d; a++)
+        for (int64_t b = 0; b < d; b++)
+            w[a * d + b] = a == b ? 1.0f + 0.1f * (float)a : (b < a ? 0.05f * (float)(a - b) : 0.0f);
+    ck_assert_int_eq(hl_model_set_whitening(model, w), HL_OK);
+    ck_assert_int_eq(hl_model_transform(model, x, n, d, xt), HL_OK);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.score = HL_SCORE_SNN;
+    const hl_model *models[2] = {NULL, model};
+    for (int u = 0; u < 2; u++) {
+        hl_clustering *c1 = NULL, *c2 = NULL;
+        ck_assert_int_eq(hl_cluster(models[u], x, n, d, NULL, &o, &c1), HL_OK);
+        memcpy(xw, x, (size_t)(n * d) * sizeof *xw);
+        ck_assert_int_eq(hl_cluster_in_place(models[u], xw, n, d, NULL, &o, &c2), HL_OK);
+        assert_same_result(c1, c2, n);
+        for (int64_t i = 0; i < n; i++) {
+            double ss = 0.0, nn = 0.0;
+            for (int64_t t = 0; t < d; t++) {
+                ss += (double)x[i * d + t] * x[i * d + t];
+                nn += (double)xw[i * d + t] * xw[i * d + t];
+            }
+            ck_assert(fabs(nn - 1.0) < 1e-5);
+            for (int64_t t = 0; t < d; t++)
+                if (u == 0)
+                    ck_assert_float_eq(xw[i * d + t], (float)(x[i * d + t] * (1.0 / sqrt(ss))));
+                else
+                    ck_assert_float_eq(xw[i * d + t], xt[i * d + t]);
+        }
+        hl_clustering_free(c1);
+        hl_clustering_free(c2);
+    }
+    /* a zero row, a NaN, a bad k: an error and the rows as they were */
+    const int64_t bad_row[3] = {n - 1, 3, -1};
+    for (int b = 0; b < 3; b++) {
+        memcpy(xw, x, (size_t)(n * d) * sizeof *xw);
+        hl_cluster_options ob = o;
+        if (b == 0)
+            memset(xw + bad_row[b] * d, 0, (size_t)d * sizeof *xw);
+        else if (b == 1)
+            xw[bad_row[b] * d + 2] = NAN;
+        else
+            ob.k = n;
+        float *keep = malloc((size_t)(n * d) * sizeof *keep);
+        ck_assert_ptr_nonnull(keep);
+        memcpy(keep, xw, (size_t)(n * d) * sizeof *keep);
+        hl_clustering *c = NULL;
+        ck_assert_int_eq(hl_cluster_in_place(model, xw, n, d, NULL, &ob, &c), HL_EINVAL);
+        ck_assert_ptr_null(c);
+        ck_assert_int_eq(memcmp(keep, xw, (size_t)(n * d) * sizeof *xw), 0);
+        free(keep);
+    }
+    hl_model_free(model);
+    free(w);
+    free(xt);
+    free(xw);
+    free(x);
+    free(y);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cluster");
@@ -813,6 +886,7 @@ int main(void)
     tcase_add_test(tc, test_duplicates_join);
     tcase_add_test(tc, test_threads_budget_and_blas_restored);
     tcase_add_test(tc, test_confidence_and_representatives);
+    tcase_add_test(tc, test_in_place);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

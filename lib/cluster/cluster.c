@@ -281,9 +281,12 @@ static hl_status cluster_levels(cluster_run *r, hli_level *lv)
     return HL_OK;
 }
 
-/* hl_cluster and hl_cluster_from_graph (@p given0: the caller's level-0 graph or NULL). */
-static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, const float *x, int64_t n, int64_t d,
-                                 const int64_t *truth, const hl_cluster_options *opts, hl_clustering **out)
+/* hl_cluster, hl_cluster_from_graph (@p given0: the caller's level-0 graph
+ * or NULL) and hl_cluster_in_place (@p x_work: the caller's rows, which
+ * become the working copy; x is then the same array). */
+static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, const float *x, float *x_work,
+                                 int64_t n, int64_t d, const int64_t *truth, const hl_cluster_options *opts,
+                                 hl_clustering **out)
 {
     if (out == NULL)
         return hli_error(HL_EINVAL, "cluster: out is NULL");
@@ -309,9 +312,15 @@ static hl_status cluster_run_all(const hl_model *model, const hl_graph *given0, 
             (double)r.plan.tau, (double)r.plan.merge, r.plan.oracle ? " (true links and densities)" : "");
 
     /* the features as the model sees them (its feature map); the oracle ignores the model */
-    float *x0 = hli_model_input(r.plan.oracle ? NULL : model, x, n, d, &st);
-    if (x0 == NULL)
+    const hl_model *mapper = r.plan.oracle ? NULL : model;
+    float *x0 = x_work;
+    if (x_work != NULL) {
+        if ((st = hli_check_dims("features", n, d, sizeof(float), NULL)) != HL_OK ||
+            (st = hli_model_input_in_place(mapper, x_work, n, d)) != HL_OK)
+            return st;
+    } else if ((x0 = hli_model_input(mapper, x, n, d, &st)) == NULL) {
         return st;
+    }
     if (!r.plan.oracle && model != NULL && model->whiten != NULL)
         hli_log(HL_LOG_INFO, "cluster: features mapped by the model's whitening");
     r.x0 = x0;
@@ -347,7 +356,8 @@ done:
         hl_graph_free(r.g0);
     free(r.sc0);
     level_unborrow_free(&lv, x0);
-    free(x0);
+    if (x0 != x_work)
+        free(x0);
     if (st != HL_OK) {
         hl_clustering_free(r.c);
         return st;
@@ -361,7 +371,17 @@ hl_status hl_cluster(const hl_model *model, const float *x, int64_t n, int64_t d
 {
     hli_call_scope scope;
     hli_scope_enter(&scope);
-    hl_status st = cluster_run_all(model, NULL, x, n, d, truth, opts, out);
+    hl_status st = cluster_run_all(model, NULL, x, NULL, n, d, truth, opts, out);
+    hli_scope_leave(&scope);
+    return st;
+}
+
+hl_status hl_cluster_in_place(const hl_model *model, float *x, int64_t n, int64_t d, const int64_t *truth,
+                              const hl_cluster_options *opts, hl_clustering **out)
+{
+    hli_call_scope scope;
+    hli_scope_enter(&scope);
+    hl_status st = cluster_run_all(model, NULL, x, x, n, d, truth, opts, out);
     hli_scope_leave(&scope);
     return st;
 }
@@ -378,7 +398,7 @@ hl_status hl_cluster_from_graph(const hl_model *model, const hl_graph *graph, co
                          (long long)n);
     hli_call_scope scope;
     hli_scope_enter(&scope);
-    hl_status st = cluster_run_all(model, graph, x, n, d, truth, opts, out);
+    hl_status st = cluster_run_all(model, graph, x, NULL, n, d, truth, opts, out);
     hli_scope_leave(&scope);
     return st;
 }

@@ -10,6 +10,9 @@
 /* Copy x (n*d) into a new array with every row L2-normalised.  A zero or
  * non-finite row is HL_EINVAL naming the row.  Returns NULL on error. */
 float *hli_normalized_copy(const float *x, int64_t n, int64_t d, hl_status *status);
+/* The same rows normalised in place (the same floats as the copy); every
+ * row is checked first, so a non-finite or zero row leaves @p x unchanged. */
+hl_status hli_normalize_in_place(float *x, int64_t n, int64_t d);
 /* Check all n*d values are finite; HL_EINVAL naming @p what, row and column. */
 hl_status hli_check_finite(const char *what, const float *x, int64_t n, int64_t d);
 

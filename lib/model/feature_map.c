@@ -53,6 +53,14 @@ float *hli_model_input(const hl_model *model, const float *x, int64_t n, int64_t
     return xn;
 }
 
+hl_status hli_model_input_in_place(const hl_model *model, float *x, int64_t n, int64_t d)
+{
+    hl_status st = hli_normalize_in_place(x, n, d);
+    if (st == HL_OK && model != NULL && model->whiten != NULL)
+        st = hli_whiten_apply(model->whiten, x, n, d);
+    return st;
+}
+
 static hl_status transform(const hl_model *model, const float *x, int64_t n, int64_t d, float *out)
 {
     if (model == NULL || x == NULL || out == NULL)

@@ -49,6 +49,11 @@ hl_status hli_model_layout(const hl_model_config *cfg, hl_model *m);
  * then mapped by the model's feature map (whiten.c) if it has one (model
  * may be NULL: normalised only).  NULL with *status set on error. */
 float *hli_model_input(const hl_model *model, const float *x, int64_t n, int64_t d, hl_status *status);
+/* hli_model_input in place: @p x becomes the rows the model sees.  A
+ * non-finite or zero row leaves x unchanged; a later failure (the whitening
+ * maps a row to zero, or its buffer cannot be allocated) may leave it
+ * normalised. */
+hl_status hli_model_input_in_place(const hl_model *model, float *x, int64_t n, int64_t d);
 /* Allocate a model with the layout of @p cfg (checked) and zeroed parameters. */
 hl_status hli_model_alloc(const hl_model_config *cfg, hl_model **out);
 /* PyTorch-style initialisation of every tensor from @p seed. */

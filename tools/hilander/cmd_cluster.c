@@ -187,7 +187,8 @@ int cmd_cluster(int argc, char **argv)
     o.progress = cluster_progress;
     o.progress_user = &cp;
     double t0 = cli_now();
-    if ((st = hl_cluster(oracle ? NULL : model, x, n, d, oracle ? truth : NULL, &o, &c)) != HL_OK) {
+    /* the rows read from the file become the library's working copy (no second n x d array) */
+    if ((st = hl_cluster_in_place(oracle ? NULL : model, x, n, d, oracle ? truth : NULL, &o, &c)) != HL_OK) {
         rc = cli_lib_error(CMD, "clustering", st);
         goto done;
     }
