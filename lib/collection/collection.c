@@ -60,7 +60,6 @@ static hl_status grow(void *p, int64_t count, size_t size)
 
 hl_status hli_coll_reserve(hl_collection *c, int64_t n)
 {
-    /* clusters never outnumber points: the cluster arrays share cap */
     if (n <= c->cap)
         return HL_OK;
     /* exact room for the first batch, then growth by an eighth: realloc of
@@ -79,24 +78,38 @@ hl_status hli_coll_reserve(hl_collection *c, int64_t n)
         (st = grow(&c->score_fp, cap, sizeof(uint32_t))) != HL_OK ||
         (st = grow(&c->parent, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->conf, cap, sizeof(float))) != HL_OK ||
         (st = grow(&c->cl, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->alive, cap, 1)) != HL_OK ||
-        (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_parent, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_size, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->c_root, cap, sizeof(int64_t))) != HL_OK ||
-        (st = grow(&c->t_size, cap, sizeof(int64_t))) != HL_OK)
+        (st = grow(&c->root, cap, sizeof(int64_t))) != HL_OK || (st = grow(&c->tree_id, cap, sizeof(int64_t))) != HL_OK)
         return st;
-    if ((st = grow(&c->rev, cap, sizeof(hli_idlist))) != HL_OK || (st = grow(&c->mark, cap, 1)) != HL_OK ||
-        (st = grow(&c->c_seen, cap, 1)) != HL_OK)
+    if ((st = grow(&c->rev, cap, sizeof(hli_idlist))) != HL_OK || (st = grow(&c->mark, cap, 1)) != HL_OK)
         return st;
     if (c->index.nlist > 0 && (st = grow(&c->index.cell_of, cap, sizeof(int32_t))) != HL_OK)
         return st;
     /* new slots: empty reverse lists, clear scratch */
     memset(c->rev + c->cap, 0, sizeof(hli_idlist) * (size_t)(cap - c->cap));
     memset(c->mark + c->cap, 0, (size_t)(cap - c->cap));
-    memset(c->c_seen + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->alive + c->cap, 0, (size_t)(cap - c->cap));
     memset(c->score_fp + c->cap, 0, sizeof(uint32_t) * (size_t)(cap - c->cap));
     c->cap = cap;
+    return HL_OK;
+}
+
+hl_status hli_coll_reserve_clusters(hl_collection *c, int64_t nc)
+{
+    if (nc <= c->ccap)
+        return HL_OK;
+    int64_t ccap = c->ccap == 0 ? nc : c->ccap + c->ccap / 8;
+    if (ccap < nc)
+        ccap = nc;
+    hl_status st = hli_check_dims("collection clusters", ccap, 4, sizeof(int64_t), NULL);
+    if (st != HL_OK)
+        return st;
+    if ((st = grow(&c->c_parent, ccap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->c_size, ccap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->c_root, ccap, sizeof(int64_t))) != HL_OK ||
+        (st = grow(&c->t_size, ccap, sizeof(int64_t))) != HL_OK || (st = grow(&c->c_seen, ccap, 1)) != HL_OK)
+        return st;
+    memset(c->c_seen + c->ccap, 0, (size_t)(ccap - c->ccap));
+    c->ccap = ccap;
     return HL_OK;
 }
 
@@ -535,7 +548,9 @@ static hl_status add_prepare(hl_collection *c, const float *x, int64_t m, int nt
         return st;
     if ((u->scratch = hli_alloc(hli_coll_update_scratch(c, nt), 1)) == NULL)
         return hl_last_error_status();
-    if ((st = hli_coll_scratch_alloc(c, n1)) != HL_OK)
+    /* room for a new cluster id per point, and scratch for both */
+    if ((st = hli_coll_reserve_clusters(c, c->nc + c->live + m)) != HL_OK ||
+        (st = hli_coll_scratch_alloc(c, n1 > c->ccap ? n1 : c->ccap)) != HL_OK)
         return st;
     if (n0 == 0 && c->index.nlist == 0 && wants_index(c, n1)) {
         /* the first batch searched like hl_cluster; later batches use the index */
@@ -720,7 +735,8 @@ static hl_status remove_prepare(hl_collection *c, const int64_t *ids, int64_t m,
         return st;
     if ((u->scratch = hli_alloc(hli_coll_update_scratch(c, nt), 1)) == NULL)
         return hl_last_error_status();
-    if ((st = hli_coll_scratch_alloc(c, c->n)) != HL_OK)
+    if ((st = hli_coll_reserve_clusters(c, c->nc + c->live)) != HL_OK ||
+        (st = hli_coll_scratch_alloc(c, c->n > c->ccap ? c->n : c->ccap)) != HL_OK)
         return st;
     if (c->plan.score == HL_SCORE_PROB)
         st = prob_prepare(c, c->n, c->n, gone, nt, u);

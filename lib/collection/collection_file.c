@@ -292,7 +292,7 @@ static uint64_t expected_bytes(const coll_header *h)
 static hl_status check_header(const char *path, const coll_header *h, const hl_model *model, uint64_t size)
 {
     if (h->d < 1 || h->d > HLI_COLL_MAX_DIM || h->k < 2 || h->k > HLI_COLL_MAX_K || h->n < 0 ||
-        h->n > ((int64_t)1 << 40) || h->live < 0 || h->live > h->n || h->nc < 0 || h->nc > h->n ||
+        h->n > ((int64_t)1 << 40) || h->live < 0 || h->live > h->n || h->nc < 0 || h->nc > ((int64_t)1 << 40) ||
         h->index_nlist < 0 || h->index_nlist > ((int64_t)1 << 24) || (h->index_nlist > 0 && h->index_nprobe < 1) ||
         h->index_nprobe > h->index_nlist)
         return hli_error(HL_ERANGE, "collection file '%s': sizes out of range (d %lld, k %lld, n %lld, clusters "
@@ -534,7 +534,8 @@ static hl_status collection_for_header(const coll_header *h, const hl_model *mod
     c->plan.merge = h->merge; /* 0 = off, kept as stored */
     /* room for an eighth more points: a loaded collection is there to grow,
      * and room that is never written costs address space, not memory */
-    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n + h->n / 8 + 1 : 1)) != HL_OK)
+    if ((st = hli_coll_reserve(c, h->n > 0 ? h->n + h->n / 8 + 1 : 1)) != HL_OK ||
+        (st = hli_coll_reserve_clusters(c, h->nc > 0 ? h->nc : 1)) != HL_OK)
         goto fail;
     c->n = h->n;
     c->live = h->live;

@@ -81,7 +81,7 @@ struct hl_collection {
     hli_idlist *rev;         /* cap: the points whose lists hold this one (self excluded) */
 
     int64_t nc;              /* cluster ids issued */
-    int64_t ccap;
+    int64_t ccap;            /* capacity of the per-cluster arrays (hli_coll_reserve_clusters) */
     int64_t *c_parent;       /* nc: itself for a live cluster, the cluster it joined after a merge, -1 emptied */
     int64_t *c_size;         /* nc: points (live clusters only) */
     int64_t *c_root;         /* nc: the root point of the tree carrying this id, -1 if none does */
@@ -109,10 +109,13 @@ struct hl_collection {
 
 /* ---- collection.c ----------------------------------------------------------- */
 
-/* Make room for @p n points (and as many clusters: ids never outnumber
- * points); contents kept, a failure leaves the collection as it was,
- * possibly with more room. */
+/* Make room for @p n points; contents kept, a failure leaves the
+ * collection as it was, possibly with more room. */
 hl_status hli_coll_reserve(hl_collection *c, int64_t n);
+/* Make room for @p nc cluster ids (ccap).  Ids are never reused, so over
+ * many updates they can outnumber the points; an update issues at most one
+ * new id per live point, so room for nc + live before it is enough. */
+hl_status hli_coll_reserve_clusters(hl_collection *c, int64_t nc);
 /* The cluster holding cluster id @p id now (follows merges), -1 if emptied. */
 int64_t hli_coll_find(const hl_collection *c, int64_t id);
 /* The scratch of one update (c->scr) for @p n point ids, allocated in the
