@@ -1,0 +1,255 @@
+/* hl_mpi_cluster against hl_cluster: every rank clusters all the rows in one
+ * process (the static core) and compares with the distributed result on its
+ * shard, under 1, 2 and 4 ranks (tests/mpi/CMakeLists.txt).  Bad input on
+ * one rank must fail every rank with the same status and message. */
+#include "hilander/mpi.h"
+
+#include "../test_helpers.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rank_, nranks_;
+
+/* Row range of this rank: uneven shares, and with 4 ranks rank 2 holds none. */
+static void shard(int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t w[8], tot = 0;
+    for (int r = 0; r < nranks_; r++) {
+        w[r] = nranks_ == 4 && r == 2 ? 0 : 2 + r % 3;
+        tot += w[r];
+    }
+    int64_t acc = 0;
+    for (int r = 0; r <= rank_; r++) {
+        *lo = n * acc / tot;
+        acc += w[r];
+        *hi = n * acc / tot;
+    }
+}
+
+/* Blobs with a few exact duplicate rows (twins, ties by index). */
+static float *make_data(int64_t nc, int64_t m, int64_t d, double noise, uint64_t seed)
+{
+    int64_t *lab = NULL;
+    float *x = th_blobs(nc, m, d, noise, seed, &lab);
+    free(lab);
+    const int64_t n = nc * m;
+    for (int64_t t = 0; t < 20; t++) /* row 7t+3 copied to row 11t+500 */
+        memcpy(x + ((11 * t + 500) % n) * d, x + ((7 * t + 3) % n) * d, (size_t)d * sizeof(float));
+    return x;
+}
+
+/* 1 if a and b are the same partition of n items. */
+static int same_partition(const int64_t *a, const int64_t *b, int64_t n)
+{
+    int64_t ma = 0, mb = 0;
+    for (int64_t i = 0; i < n; i++) {
+        ma = a[i] > ma ? a[i] : ma;
+        mb = b[i] > mb ? b[i] : mb;
+    }
+    int64_t *fa = malloc((size_t)(ma + 1) * sizeof *fa), *fb = malloc((size_t)(mb + 1) * sizeof *fb);
+    ck_assert(fa && fb);
+    for (int64_t i = 0; i <= ma; i++)
+        fa[i] = -1;
+    for (int64_t i = 0; i <= mb; i++)
+        fb[i] = -1;
+    int ok = 1;
+    for (int64_t i = 0; i < n && ok; i++) {
+        if (fa[a[i]] < 0)
+            fa[a[i]] = b[i];
+        if (fb[b[i]] < 0)
+            fb[b[i]] = a[i];
+        ok = fa[a[i]] == b[i] && fb[b[i]] == a[i];
+    }
+    free(fa);
+    free(fb);
+    return ok;
+}
+
+/* Run both and compare; returns the number of clusters. */
+static int64_t check_equal(const hl_model *ref_model, const hl_model *mpi_model, const float *x, int64_t n, int64_t d,
+                           const hl_cluster_options *o)
+{
+    hl_clustering *c = NULL;
+    ck_assert_msg(hl_cluster(ref_model, x, n, d, NULL, o, &c) == HL_OK, "%s", hl_last_error());
+    int64_t *ref = malloc((size_t)n * sizeof *ref), *all = malloc((size_t)n * sizeof *all);
+    ck_assert(ref && all);
+    ck_assert_int_eq(hl_clustering_labels(c, -1, ref), HL_OK);
+    hl_clustering_free(c);
+    int64_t lo = 0, hi = 0;
+    shard(n, &lo, &hi);
+    int64_t *mine = malloc((size_t)(hi - lo + 1) * sizeof *mine);
+    ck_assert(mine);
+    hl_status st = hl_mpi_cluster(MPI_COMM_WORLD, mpi_model, x + lo * d, hi - lo, d, o, mine);
+    ck_assert_msg(st == HL_OK, "rank %d: %s", rank_, hl_mpi_last_error());
+    int cnt[8], dis[8], c1 = (int)(hi - lo);
+    MPI_Allgather(&c1, 1, MPI_INT, cnt, 1, MPI_INT, MPI_COMM_WORLD);
+    dis[0] = 0;
+    for (int r = 1; r < nranks_; r++)
+        dis[r] = dis[r - 1] + cnt[r - 1];
+    MPI_Allgatherv(mine, c1, MPI_INT64_T, all, cnt, dis, MPI_INT64_T, MPI_COMM_WORLD);
+    /* the label is the smallest row of the cluster */
+    for (int64_t i = 0; i < n; i++) {
+        ck_assert_int_le(all[i], i);
+        ck_assert_int_eq(all[all[i]], all[i]);
+    }
+    ck_assert_msg(same_partition(ref, all, n), "rank %d of %d: partition differs from hl_cluster", rank_, nranks_);
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        k += all[i] == i;
+    free(ref);
+    free(all);
+    free(mine);
+    return k;
+}
+
+START_TEST(test_defaults_snn_merge)
+{
+    const int64_t nc = 60, m = 50, d = 32, n = nc * m;
+    float *x = make_data(nc, m, d, 1.2, 11);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    const int64_t k = check_equal(NULL, NULL, x, n, d, &o);
+    ck_assert_int_gt(k, 1);
+    ck_assert_int_lt(k, n / 2);
+    free(x);
+}
+END_TEST
+
+START_TEST(test_sim_levels)
+{
+    const int64_t nc = 40, m = 60, d = 24, n = nc * m;
+    float *x = make_data(nc, m, d, 1.5, 12);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    o.score = HL_SCORE_SIM;
+    o.tau = 0.6f;
+    o.max_levels = 4;
+    o.early_stop = 0;
+    o.k = 8;
+    const int64_t k = check_equal(NULL, NULL, x, n, d, &o);
+    ck_assert_int_gt(k, 0);
+    free(x);
+}
+END_TEST
+
+START_TEST(test_snn_levels_merge)
+{
+    const int64_t nc = 50, m = 40, d = 16, n = nc * m;
+    float *x = make_data(nc, m, d, 1.4, 13);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    o.max_levels = 2;
+    o.early_stop = 0;
+    o.merge = 0.5f;
+    check_equal(NULL, NULL, x, n, d, &o);
+    free(x);
+}
+END_TEST
+
+/* Every rank returns the same status and the same message. */
+static void check_same_error(hl_status st, hl_status want)
+{
+    ck_assert_int_eq(st, want);
+    char mine[512], root[512];
+    snprintf(mine, sizeof mine, "%s", hl_mpi_last_error());
+    memcpy(root, mine, sizeof root);
+    MPI_Bcast(root, (int)sizeof root, MPI_CHAR, 0, MPI_COMM_WORLD);
+    ck_assert_str_eq(mine, root);
+    ck_assert_int_gt((int)strlen(mine), 0);
+}
+
+START_TEST(test_nan_on_last_rank)
+{
+    const int64_t n = 400, d = 8;
+    float *x = make_data(20, 20, d, 1.0, 14);
+    int64_t lo = 0, hi = 0;
+    shard(n, &lo, &hi);
+    int64_t last_nonempty = 0;
+    int has = hi > lo ? rank_ : -1;
+    int lastr = 0;
+    MPI_Allreduce(&has, &lastr, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank_ == lastr)
+        x[(hi - 1) * d + 3] = NAN;
+    (void)last_nonempty;
+    int64_t *lab = malloc((size_t)n * sizeof *lab);
+    ck_assert(lab);
+    hl_status st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, NULL, lab);
+    check_same_error(st, HL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hl_mpi_last_error(), "not finite"));
+    free(lab);
+    free(x);
+}
+END_TEST
+
+START_TEST(test_wrong_d_on_one_rank)
+{
+    const int64_t n = 400, d = 8;
+    float *x = make_data(20, 20, d, 1.0, 15);
+    int64_t lo = 0, hi = 0;
+    shard(n, &lo, &hi);
+    int64_t *lab = malloc((size_t)n * sizeof *lab);
+    ck_assert(lab);
+    const int64_t dd = rank_ == nranks_ - 1 ? d - 1 : d;
+    hl_status st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, dd, NULL, lab);
+    if (nranks_ == 1) {
+        ck_assert_int_eq(st, HL_OK); /* one rank: d = 7 is merely another shape */
+    } else {
+        check_same_error(st, HL_EINVAL);
+        ck_assert_ptr_nonnull(strstr(hl_mpi_last_error(), "rank 0 has d"));
+    }
+    /* k >= n over all ranks */
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.k = n;
+    st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, &o, lab);
+    check_same_error(st, HL_EINVAL);
+    free(lab);
+    free(x);
+}
+END_TEST
+
+static void print_log(hl_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    fprintf(stderr, "%s\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks_);
+    if (getenv("HL_TEST_VERBOSE") != NULL) { /* the levels and the merge, for a look by hand */
+        hl_mpi_set_log_callback(print_log, NULL, HL_LOG_INFO);
+        hl_set_log_callback(print_log, NULL, HL_LOG_INFO);
+    }
+    if (nranks_ > 8) {
+        MPI_Finalize();
+        return 1;
+    }
+    Suite *s = suite_create("mpi");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, test_defaults_snn_merge);
+    tcase_add_test(tc, test_sim_levels);
+    tcase_add_test(tc, test_snn_levels_merge);
+    tcase_add_test(tc, test_nan_on_last_rank);
+    tcase_add_test(tc, test_wrong_d_on_one_rank);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, rank_ == 0 ? CK_NORMAL : CK_SILENT);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    int any = 0;
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return any == 0 ? 0 : 1;
+}
