@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int rank_, nranks_;
 
@@ -152,6 +153,98 @@ START_TEST(test_snn_levels_merge)
 }
 END_TEST
 
+/* Rank 0's model, saved to a file that every rank loads twice: into the
+ * static core (the reference) and into libhilander_mpi. */
+static void share_model(hl_model *m0, hl_model **ref, hl_model **mm)
+{
+    char path[64];
+    snprintf(path, sizeof path, "test_mpi_model_%d.hlm", (int)getpid());
+    MPI_Bcast(path, (int)sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (rank_ == 0)
+        ck_assert_int_eq(hl_model_save(m0, path), HL_OK);
+    MPI_Barrier(MPI_COMM_WORLD);
+    ck_assert_int_eq(hl_model_load(path, ref), HL_OK);
+    ck_assert_msg(hl_mpi_model_load(path, mm) == HL_OK, "%s", hl_mpi_last_error());
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank_ == 0)
+        remove(path);
+}
+
+START_TEST(test_trained_model)
+{
+    const int64_t d = 16;
+    int64_t *y = NULL;
+    float *xt = th_blobs(20, 20, d, 1.4, 21, &y); /* 400 labelled training rows */
+    hl_model *m0 = NULL;
+    if (rank_ == 0) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg, sizeof cfg);
+        cfg.feature_dim = d;
+        cfg.hidden = 32;
+        hl_train_options to;
+        hl_train_options_init(&to, sizeof to);
+        to.num_graphs = 2;
+        to.batch_size = 128;
+        to.epochs = 3;
+        to.num_threads = 1;
+        to.seed = 5;
+        ck_assert_msg(hl_train(&cfg, &to, xt, y, 400, d, &m0) == HL_OK, "%s", hl_last_error());
+    }
+    hl_model *ref = NULL, *mm = NULL;
+    share_model(m0, &ref, &mm);
+    float *x = make_data(40, 50, d, 1.4, 22);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    const int64_t k = check_equal(ref, mm, x, 2000, d, &o); /* the model's stored score, tau, levels, merge */
+    ck_assert_int_gt(k, 1);
+    o.max_levels = 3; /* upper levels read the cluster means */
+    o.early_stop = 0;
+    o.merge = 0.0f;
+    check_equal(ref, mm, x, 2000, d, &o);
+    hl_model_free(m0);
+    hl_model_free(ref);
+    hl_mpi_model_free(mm);
+    free(x);
+    free(xt);
+    free(y);
+}
+END_TEST
+
+/* Two GraphConv layers, every edge feature (MEAN_COS reads the features of
+ * the neighbours' neighbours), the full-rank relational term. */
+START_TEST(test_model_two_layers)
+{
+    const int64_t d = 12;
+    hl_model *m0 = NULL;
+    if (rank_ == 0) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg, sizeof cfg);
+        cfg.feature_dim = d;
+        cfg.hidden = 16;
+        cfg.num_conv = 2;
+        cfg.rel_rank = 0;
+        cfg.edge_features = 0x3FFu;
+        ck_assert_int_eq(hl_model_create(&cfg, 3, &m0), HL_OK);
+    }
+    hl_model *ref = NULL, *mm = NULL;
+    share_model(m0, &ref, &mm);
+    float *x = make_data(30, 50, d, 1.2, 23);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    o.score = HL_SCORE_PROB;
+    o.tau = 0.5f;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    check_equal(ref, mm, x, 1500, d, &o);
+    hl_model_free(m0);
+    hl_model_free(ref);
+    hl_mpi_model_free(mm);
+    free(x);
+}
+END_TEST
+
 /* Every rank returns the same status and the same message. */
 static void check_same_error(hl_status st, hl_status want)
 {
@@ -240,6 +333,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_defaults_snn_merge);
     tcase_add_test(tc, test_sim_levels);
     tcase_add_test(tc, test_snn_levels_merge);
+    tcase_add_test(tc, test_trained_model);
+    tcase_add_test(tc, test_model_two_layers);
     tcase_add_test(tc, test_nan_on_last_rank);
     tcase_add_test(tc, test_wrong_d_on_one_rank);
     suite_add_tcase(s, tc);
