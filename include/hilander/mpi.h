@@ -22,6 +22,7 @@
 
 #include "hilander/cluster.h"
 #include "hilander/error.h"
+#include "hilander/graph.h"
 #include "hilander/model.h"
 
 HL_EXTERN_C_BEGIN
@@ -60,6 +61,24 @@ HL_EXTERN_C_BEGIN
  */
 HL_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const float *x_local, int64_t n_local,
                                 int64_t d, const hl_cluster_options *opts, int64_t *labels_local);
+
+/**
+ * k nearest neighbours of the rows spread over the ranks of @p comm, among
+ * all the rows (cosine similarity; hl_knn_search()'s rules, global row ids).
+ * Collective, same error contract as hl_mpi_cluster().  Exact search gives
+ * hl_knn_search()'s exact lists (self first).  HL_KNN_APPROX (and AUTO
+ * above opts->auto_threshold rows; NN-descent is treated as APPROX) is a
+ * distributed IVF: cells trained at rank 0 on a sample of all the rows
+ * (opts->nlist, opts->seed), nprobe from opts or calibrated to
+ * opts->target_recall on that sample; a row whose probed cells hold fewer
+ * than k-1 other rows keeps -1 / 0 entries.
+ *
+ * @param nbrs_local n_local x opts->k global ids (self first, -1 = missing)
+ * @param sims_local n_local x opts->k similarities, may be NULL
+ * @return HL_OK, or the same error status on every rank
+ */
+HL_API hl_status hl_mpi_knn(MPI_Comm comm, const float *x_local, int64_t n_local, int64_t d,
+                            const hl_knn_options *opts, int64_t *nbrs_local, float *sims_local);
 
 /**
  * Load a model file for hl_mpi_cluster() (as hl_model_load() does).  The

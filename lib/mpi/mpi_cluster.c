@@ -63,7 +63,22 @@ static hl_status level_graph(hlm_run *r, hlm_level *lv, hl_status st)
             st = hl_last_error_status();
     }
     hlm_phase(ctx, HL_MPI_PHASE_KNN);
-    st = hlm_knn_exact(ctx, st, lv->x, n, lv->d, lv->off, k, r->nt, lv->knn, lv->ksim);
+    /* hl_cluster's choice per level: AUTO is exact up to knn_auto_threshold nodes */
+    const int64_t nall = lv->off[ctx->P];
+    const int approx = r->full.knn_method == HL_KNN_AUTO ? nall > r->full.knn_auto_threshold
+                                                         : r->full.knn_method != HL_KNN_EXACT;
+    if (approx) {
+        hl_knn_options ko;
+        hl_knn_options_init(&ko, sizeof ko);
+        ko.k = k;
+        ko.nlist = r->full.knn_nlist <= nall ? r->full.knn_nlist : 0;
+        ko.nprobe = r->full.knn_nprobe;
+        ko.target_recall = r->full.knn_target_recall;
+        ko.seed = r->full.knn_seed;
+        st = hlm_knn_ivf(ctx, st, lv->x, n, lv->d, lv->off, &ko, r->nt, lv->knn, lv->ksim);
+    } else {
+        st = hlm_knn_exact(ctx, st, lv->x, n, lv->d, lv->off, k, r->nt, lv->knn, lv->ksim);
+    }
     hlm_phase(ctx, HL_MPI_PHASE_SCORES);
     if (st != HL_OK)
         return st;
@@ -402,8 +417,6 @@ static hl_status mpi_cluster(hlm_run *r, const float *x_local, int64_t n_local, 
         hli_log(HL_LOG_INFO, "mpi cluster: %d ranks, n = %lld, d = %lld, k = %lld, score = %s, tau = %g, merge = %g",
                 ctx->P, (long long)ntot, (long long)d, (long long)r->full.k, hli_score_name(r->plan.score),
                 (double)r->plan.tau, (double)r->plan.merge);
-    if (r->full.knn_method != HL_KNN_EXACT && !(r->full.knn_method == HL_KNN_AUTO && ntot <= r->full.knn_auto_threshold))
-        hli_log(HL_LOG_WARN, "mpi cluster: approximate kNN is not distributed yet: exact search is used");
     hlm_level lv;
     memset(&lv, 0, sizeof lv);
     lv.n_local = n_local;

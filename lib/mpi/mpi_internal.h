@@ -70,6 +70,13 @@ int64_t hlm_find(const int64_t *a, int64_t n, int64_t id);
 hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
                         int64_t k, int nt, int64_t *knn, float *sims);
 
+/* Approximate kNN (dist_ivf.c): shared IVF cells trained at rank 0 on a
+ * sample, shards around the ring, probed cells scanned.  @p o: checked
+ * options (k, nlist, nprobe, target_recall, seed).  Same output layout as
+ * hlm_knn_exact; missing entries -1 / 0. */
+hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
+                      const hl_knn_options *o, int nt, int64_t *knn, float *sims);
+
 /* Roots of a forest given by parent pointers (global ids, -1 = root) over
  * the nodes this rank owns: root[i] (global) by pointer jumping.  Collective. */
 hl_status hlm_forest_roots(hlm_ctx *ctx, hl_status st, const int64_t *off, const int64_t *parent, int64_t n_local,
