@@ -36,6 +36,9 @@ target_include_directories(hilander_mpi PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_compile_definitions(hilander_mpi PRIVATE HL_BUILDING_LIBRARY)
 target_compile_options(hilander_mpi PRIVATE ${HL_WARNINGS} ${HL_SAN_FLAGS})
 target_link_libraries(hilander_mpi PUBLIC MPI::MPI_C PRIVATE ${HL_LINK_LIBS})
+# Callers use the core's public API too (hl_cluster_options_init,
+# hl_status_str, ...): a program linking hilander::hilander_mpi gets both.
+target_link_libraries(hilander_mpi INTERFACE hilander)
 target_link_options(hilander_mpi PRIVATE -Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/lib/mpi/hilander_mpi.map
                     -Wl,--no-undefined ${HL_SAN_FLAGS})
 add_library(hilander::hilander_mpi ALIAS hilander_mpi)

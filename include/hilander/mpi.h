@@ -81,6 +81,25 @@ HL_API hl_status hl_mpi_knn(MPI_Comm comm, const float *x_local, int64_t n_local
                             const hl_knn_options *opts, int64_t *nbrs_local, float *sims_local);
 
 /**
+ * Read this rank's rows of one float32 .npy file (N x D, C order): rank r of
+ * P gets rows N*r/P .. N*(r+1)/P - 1 (MPI-IO; rank 0 checks the header).
+ * Collective.
+ * @param x_local    receives n_local x d floats (release with free(); NULL on error)
+ * @param row_offset receives the global index of the first local row (may be NULL)
+ * @return HL_OK, or the same error on every rank (HL_EIO, HL_EFORMAT, HL_ENOMEM, HL_EINVAL)
+ */
+HL_API hl_status hl_mpi_npy_read_rows(MPI_Comm comm, const char *path, float **x_local, int64_t *n_local,
+                                      int64_t *d, int64_t *row_offset);
+
+/**
+ * Write one int64 .npy file of N = sum of n_local values, each rank its
+ * range in rank order (MPI-IO; an existing file is replaced in place, not
+ * atomically).  Collective.
+ * @return HL_OK, or the same error on every rank
+ */
+HL_API hl_status hl_mpi_npy_write_i64(MPI_Comm comm, const char *path, const int64_t *values_local, int64_t n_local);
+
+/**
  * Load a model file for hl_mpi_cluster() (as hl_model_load() does).  The
  * handle belongs to libhilander_mpi: pass it only to hl_mpi_* functions.
  * Not collective; thread-safe.
