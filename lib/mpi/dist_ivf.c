@@ -3,9 +3,11 @@
  * nprobe calibration, as the single-process IVF does on its own sample) and
  * broadcast.  Every rank then finds its rows' nprobe best cells (the first
  * is the row's own cell), and the shards travel around the ring with their
- * rows' own cells, as in the exact search: at each step a rank scans, for
- * each of its queries, the members of its probed cells in the shard it holds,
- * with the fixed-order hli_dot_ref similarity.  The lists hold the best k-1
+ * rows' own cells, as in the exact search: at each step a rank scans the shard it
+ * holds cell by cell, one sgemm of the local queries probing the cell
+ * against the cell's members there; each query's best candidates of the
+ * shard are re-ranked by the fixed-order hli_dot_ref (knn/topk.h's margin
+ * rule) and merged into its list.  The lists hold the best k-1
  * candidates by (similarity desc, id asc) among the probed cells of all
  * shards; a query whose probed cells hold fewer than k-1 other rows keeps
  * -1 entries (the single-process search would redo it exactly). */
@@ -109,6 +111,82 @@ done:
     return st;
 }
 
+/* The search state of one rank: its queries, their probed cells, the
+ * queries probing each cell, and the heaps. */
+typedef struct ivf_scan {
+    const float *xn;
+    int64_t n_local, d, kk, ksel, nprobe, nlist, self0;
+    int nt;
+    const int64_t *probe;  /* n_local x nprobe */
+    int64_t *qstart;       /* nlist + 1: the local queries probing each cell */
+    int64_t *qlist;
+    float *hs, *ss;        /* n_local x kk final heaps; n_local x ksel heaps of one shard */
+    int64_t *hi, *si;
+    float *qbuf, *mbuf, *tile;
+    int64_t qcap, mcap;
+} ivf_scan;
+
+/* One shard: per cell, one sgemm of the local queries probing it against
+ * its members; each query keeps its best ksel of the shard by the sgemm
+ * value, re-ranked by hli_dot_ref (topk.h's margin rule) into its final heap. */
+static hl_status scan_shard(ivf_scan *sc, const float *rows, int64_t nb, int64_t bbase, const int64_t *start,
+                            const int64_t *mem)
+{
+    const int64_t d = sc->d, ksel = sc->ksel, kk = sc->kk;
+    if (nb == 0)
+        return HL_OK;
+#pragma omp parallel for schedule(static) num_threads(sc->nt)
+    for (int64_t i = 0; i < sc->n_local; i++)
+        hli_topk_init(sc->ss + i * ksel, sc->si + i * ksel, ksel);
+    for (int64_t c = 0; c < sc->nlist; c++) {
+        const int64_t nm = start[c + 1] - start[c], nq = sc->qstart[c + 1] - sc->qstart[c];
+        if (nm == 0 || nq == 0)
+            continue;
+        if (nm > sc->mcap || nq > sc->qcap || nq * nm > sc->qcap * sc->mcap) {
+            const int64_t mc = nm > sc->mcap ? nm : sc->mcap, qc = nq > sc->qcap ? nq : sc->qcap;
+            float *mb = hli_realloc(sc->mbuf, (size_t)mc, (size_t)d * sizeof(float));
+            if (mb == NULL)
+                return hl_last_error_status();
+            sc->mbuf = mb;
+            float *qb = hli_realloc(sc->qbuf, (size_t)qc, (size_t)d * sizeof(float));
+            if (qb == NULL)
+                return hl_last_error_status();
+            sc->qbuf = qb;
+            float *tb = hli_realloc(sc->tile, (size_t)qc, (size_t)mc * sizeof(float));
+            if (tb == NULL)
+                return hl_last_error_status();
+            sc->tile = tb;
+            sc->mcap = mc;
+            sc->qcap = qc;
+        }
+        for (int64_t t = 0; t < nm; t++)
+            memcpy(sc->mbuf + t * d, rows + mem[start[c] + t] * d, (size_t)d * sizeof(float));
+        for (int64_t t = 0; t < nq; t++)
+            memcpy(sc->qbuf + t * d, sc->xn + sc->qlist[sc->qstart[c] + t] * d, (size_t)d * sizeof(float));
+        hli_gemm(0, 1, nq, nm, d, 1.0f, sc->qbuf, d, sc->mbuf, d, 0.0f, sc->tile, nm);
+#pragma omp parallel for schedule(static) num_threads(sc->nt)
+        for (int64_t t = 0; t < nq; t++) {
+            const int64_t i = sc->qlist[sc->qstart[c] + t];
+            const float *row = sc->tile + t * nm;
+            for (int64_t u = 0; u < nm; u++) {
+                const int64_t j = mem[start[c] + u]; /* shard-local row */
+                if (bbase + j == sc->self0 + i)
+                    continue;
+                hli_topk_push(sc->ss + i * ksel, sc->si + i * ksel, ksel, row[u], j);
+            }
+        }
+    }
+#pragma omp parallel for schedule(static) num_threads(sc->nt)
+    for (int64_t i = 0; i < sc->n_local; i++) {
+        const int64_t *hi = sc->si + i * ksel;
+        for (int64_t t = 0; t < ksel; t++) /* refine by the fixed-order dot, then offer to the final heap */
+            if (hi[t] != INT64_MAX)
+                hli_topk_push(sc->hs + i * kk, sc->hi + i * kk, kk, hli_dot_ref(sc->xn + i * d, rows + hi[t] * d, d),
+                              bbase + hi[t]);
+    }
+    return HL_OK;
+}
+
 hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
                       const hl_knn_options *o, int nt, int64_t *knn, float *sims)
 {
@@ -117,7 +195,11 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
     float *cent = NULL, *buf = NULL, *hs = NULL;
     int64_t nlist = 0, nprobe = 0, *probe = NULL, *hi = NULL, *cbuf = NULL, *start = NULL, *mem = NULL;
     int64_t *pt = NULL;
+    ivf_scan sc;
+    memset(&sc, 0, sizeof sc);
+    const double t0 = hli_now_seconds();
     st = train_shared_cells(ctx, st, xn, n_local, d, off, o, nt, &cent, &nlist, &nprobe);
+    const double t1 = hli_now_seconds();
     if (st != HL_OK)
         return st;
     int64_t maxb = 0;
@@ -135,16 +217,43 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
         pt = hli_alloc((size_t)nlist + 1, sizeof *pt);
         hs = hli_alloc((size_t)nl1, (size_t)kk * sizeof *hs);
         hi = hli_alloc((size_t)nl1, (size_t)kk * sizeof *hi);
-        if (!probe || !buf || !cbuf || !start || !mem || !pt || !hs || !hi)
+        sc.ksel = kk + HLI_TOPK_MARGIN;
+        sc.ss = hli_alloc((size_t)nl1, (size_t)sc.ksel * sizeof *sc.ss);
+        sc.si = hli_alloc((size_t)nl1, (size_t)sc.ksel * sizeof *sc.si);
+        sc.qstart = hli_calloc((size_t)nlist + 1, sizeof *sc.qstart);
+        sc.qlist = hli_alloc((size_t)nl1, (size_t)nprobe * sizeof *sc.qlist);
+        if (!probe || !buf || !cbuf || !start || !mem || !pt || !hs || !hi || !sc.ss || !sc.si || !sc.qstart ||
+            !sc.qlist)
             st = hl_last_error_status();
     }
     if (st == HL_OK && n_local > 0)
         st = hli_topk_gemm(xn, n_local, cent, nlist, d, nprobe, NULL, -1, 0, nt, probe, NULL, nprobe);
+    if (st == HL_OK) { /* the local queries probing each cell, in query order */
+        for (int64_t t = 0; t < n_local * nprobe; t++)
+            sc.qstart[probe[t] + 1]++;
+        for (int64_t c = 0; c < nlist; c++)
+            sc.qstart[c + 1] += sc.qstart[c];
+        memcpy(pt, sc.qstart, (size_t)nlist * sizeof *pt);
+        for (int64_t i = 0; i < n_local; i++)
+            for (int64_t p = 0; p < nprobe; p++)
+                sc.qlist[pt[probe[i * nprobe + p]]++] = i;
+        sc.xn = xn;
+        sc.n_local = n_local;
+        sc.d = d;
+        sc.kk = kk;
+        sc.nprobe = nprobe;
+        sc.nlist = nlist;
+        sc.self0 = off[me];
+        sc.nt = nt;
+        sc.probe = probe;
+        sc.hs = hs;
+        sc.hi = hi;
+    }
     if ((st = hlm_agree(ctx, st)) != HL_OK)
         goto done;
     if (me == 0)
-        hli_log(HL_LOG_INFO, "mpi knn ivf: n = %lld, nlist = %lld, nprobe = %lld", (long long)off[P], (long long)nlist,
-                (long long)nprobe);
+        hli_log(HL_LOG_INFO, "mpi knn ivf: n = %lld, nlist = %lld, nprobe = %lld; cells (rank 0) %.2f s", (long long)off[P],
+                (long long)nlist, (long long)nprobe, t1 - t0);
     for (int64_t i = 0; i < n_local; i++)
         hli_topk_init(hs + i * kk, hi + i * kk, kk);
     float *cur = buf, *nxt = buf + maxb * d;
@@ -165,20 +274,8 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
         memcpy(pt, start, ((size_t)nlist + 1) * sizeof *pt);
         for (int64_t j = 0; j < nb; j++)
             mem[pt[ccur[j]]++] = j;
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
-        for (int64_t i = 0; i < n_local; i++) {
-            const float *q = xn + i * d;
-            const int64_t self = off[me] + i;
-            for (int64_t p = 0; p < nprobe; p++) {
-                const int64_t c = probe[i * nprobe + p];
-                for (int64_t t = start[c]; t < start[c + 1]; t++) {
-                    const int64_t j = mem[t];
-                    if (bbase + j == self)
-                        continue;
-                    hli_topk_push(hs + i * kk, hi + i * kk, kk, hli_dot_ref(q, cur + j * d, d), bbase + j);
-                }
-            }
-        }
+        if (st == HL_OK) /* a failure is agreed on after the ring, which every rank completes */
+            st = scan_shard(&sc, cur, nb, bbase, start, mem);
         if (s + 1 < P) {
             const int to = (me + 1) % P, from = (me - 1 + P) % P;
             const int pb = ((b - 1) % P + P) % P;
@@ -196,6 +293,8 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
             cnxt = tc;
         }
     }
+    if (me == 0)
+        hli_log(HL_LOG_INFO, "mpi knn ivf: rank 0 probes and ring %.2f s", hli_now_seconds() - t1);
     int64_t missing = 0;
     for (int64_t i = 0; i < n_local; i++) {
         knn[i * k] = off[me] + i;
@@ -216,5 +315,12 @@ done:
     free(pt);
     free(hs);
     free(hi);
+    free(sc.ss);
+    free(sc.si);
+    free(sc.qstart);
+    free(sc.qlist);
+    free(sc.qbuf);
+    free(sc.mbuf);
+    free(sc.tile);
     return hlm_agree(ctx, st);
 }
