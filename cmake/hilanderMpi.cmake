@@ -1,16 +1,22 @@
 # libhilander_mpi (lib/mpi, include/hilander/mpi.h): hl_cluster over the ranks
 # of an MPI communicator.  Built when HL_MPI is ON, or AUTO and an MPI C
-# library is found outside sanitizer and fuzz builds (Open MPI's own
-# allocations would fail those builds' leak checks).  The core library never
+# library is found, except in sanitizer, fuzz and fault-injection builds
+# (Open MPI's own allocations would fail their leak checks) and in
+# distribution builds (HL_INSTALL_RPATH=OFF: a package decides whether to
+# ship the MPI library; HL_MPI=ON builds it there).  The core library never
 # links MPI: libhilander_mpi.so carries a private copy of the core's objects
 # (hidden) and exports only hl_mpi_* (lib/mpi/hilander_mpi.map).
 set(HL_MPI_BUILT OFF)
 if(HL_MPI STREQUAL "OFF")
   return()
 endif()
-if(HL_MPI STREQUAL "AUTO" AND (HL_SANITIZE OR HL_FUZZ OR HL_FAULT_INJECTION))
-  message(STATUS "libhilander_mpi: not built in a sanitizer, fuzz or fault-injection build (HL_MPI=ON forces it)")
+if(HL_MPI STREQUAL "AUTO" AND (HL_SANITIZE OR HL_FUZZ OR HL_FAULT_INJECTION OR NOT HL_INSTALL_RPATH))
+  message(STATUS "libhilander_mpi: not built in a sanitizer, fuzz, fault-injection or distribution "
+                 "(HL_INSTALL_RPATH=OFF) build; HL_MPI=ON builds it")
   return()
+endif()
+if(NOT HL_MPI MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "HL_MPI must be AUTO, ON or OFF (is '${HL_MPI}')")
 endif()
 if(HL_MPI STREQUAL "ON")
   find_package(MPI REQUIRED COMPONENTS C)

@@ -105,20 +105,21 @@ hl_status hlm_alltoallv(hlm_ctx *ctx, hl_status st, const void *send, const int6
     const int P = ctx->P;
     MPI_Alltoall(counts, 1, MPI_INT64_T, rcounts, 1, MPI_INT64_T, ctx->comm);
     int *sc = hli_alloc((size_t)P * 4, sizeof(int));
-    void *rb = NULL;
-    if (sc == NULL)
-        st = hl_last_error_status();
+    if ((st = hlm_agree(ctx, sc == NULL ? hl_last_error_status() : HL_OK)) != HL_OK) {
+        free(sc);
+        return st;
+    }
     int *sd = sc + P, *rc = sc + 2 * P, *rd = sc + 3 * P;
+    void *rb = NULL;
     int64_t nr = 0;
-    if (st == HL_OK && (st = int_counts(ctx, counts, w, sc, sd)) == HL_OK &&
-        (st = int_counts(ctx, rcounts, w, rc, rd)) == HL_OK) {
+    if ((st = int_counts(ctx, counts, w, sc, sd)) == HL_OK && (st = int_counts(ctx, rcounts, w, rc, rd)) == HL_OK) {
         for (int r = 0; r < P; r++)
             nr += rcounts[r];
         rb = hli_alloc((size_t)(nr > 0 ? nr : 1), w);
         if (rb == NULL)
             st = hl_last_error_status();
     }
-    if ((st = hlm_agree(ctx, sc == NULL ? hli_oom() : st)) != HL_OK) {
+    if ((st = hlm_agree(ctx, st)) != HL_OK) {
         free(sc);
         free(rb);
         return st;
@@ -151,7 +152,7 @@ hl_status hlm_fetch(hlm_ctx *ctx, hl_status st, const int64_t *off, const int64_
             counts[hlm_owner(ctx, off, ids[t])]++;
     }
     int64_t *req = NULL, nreq = 0;
-    int64_t dummy[1];
+    int64_t dummy[1] = {0};
     if ((st = hlm_alltoallv(ctx, st, ids, counts != NULL ? counts : dummy, sizeof(int64_t), (void **)&req,
                             rcounts, &nreq)) != HL_OK) {
         free(counts);
@@ -228,7 +229,7 @@ hl_status hlm_send_to_owners(hlm_ctx *ctx, hl_status st, const int64_t *off, con
     const int P = ctx->P;
     int64_t *counts = hli_calloc((size_t)P * 3, sizeof *counts);
     unsigned char *sorted = hli_alloc((size_t)(n > 0 ? n : 1), w);
-    int64_t dummy[1];
+    int64_t dummy[1] = {0};
     if ((counts == NULL || sorted == NULL) && st == HL_OK)
         st = hl_last_error_status();
     if (st == HL_OK) {

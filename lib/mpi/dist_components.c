@@ -71,7 +71,7 @@ static hl_status send_pairs(hlm_ctx *ctx, hl_status st, const int64_t *off, cons
     const int P = ctx->P;
     int64_t *counts = hli_calloc((size_t)P * 3, sizeof *counts);
     int64_t *sorted = hli_alloc((size_t)(np > 0 ? np : 1), 2 * sizeof(int64_t));
-    int64_t dummy[1];
+    int64_t dummy[1] = {0};
     if ((counts == NULL || sorted == NULL) && st == HL_OK)
         st = hl_last_error_status();
     if (st == HL_OK) {

@@ -271,11 +271,11 @@ hl_status hlm_cluster_means(hlm_run *r, hlm_level *next, hl_status st)
     for (int64_t t = 0; st == HL_OK && t < nr; t++) {
         int64_t v;
         memcpy(&v, rb + (size_t)t * w, sizeof v);
-        const float *xq = (const float *)(rb + (size_t)t * w + sizeof(int64_t));
+        const unsigned char *xq = rb + (size_t)t * w + sizeof(int64_t);
         double *a = acc + (v - base) * d;
         for (int64_t c = 0; c < d; c++) {
             float f;
-            memcpy(&f, xq + c, sizeof f);
+            memcpy(&f, xq + (size_t)c * sizeof f, sizeof f);
             a[c] += f;
         }
         cnt[v - base]++;

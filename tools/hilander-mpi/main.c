@@ -88,7 +88,7 @@ static int cmd_synth(int argc, char **argv)
     synth_spec s = {0, 0, 0, 1.0, 1};
     const char *out = NULL;
     int64_t seed = 1;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = v == NULL;
         if (!bad && strcmp(a, "--n") == 0)
@@ -110,7 +110,6 @@ static int cmd_synth(int argc, char **argv)
                 usage(stderr);
             return 1;
         }
-        i++;
     }
     s.seed = (uint64_t)seed;
     if (out == NULL || s.n < 1 || s.d < 1 || s.classes < 1) {
@@ -165,7 +164,7 @@ static int cmd_cluster(int argc, char **argv)
     int64_t iv = 0, seed = 1;
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc;) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0, flag = 1;
         if (strcmp(a, "--stats") == 0)
@@ -182,8 +181,10 @@ static int cmd_cluster(int argc, char **argv)
             flag = 0;
             bad = v == NULL;
         }
-        if (flag)
+        if (flag) {
+            i++;
             continue;
+        }
         if (bad)
             ;
         else if (strcmp(a, "--features") == 0)
@@ -229,7 +230,7 @@ static int cmd_cluster(int argc, char **argv)
             }
             return 1;
         }
-        i++;
+        i += 2;
     }
     if ((feat == NULL) == (syn == NULL)) {
         if (rank_ == 0)
