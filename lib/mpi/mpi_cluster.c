@@ -369,6 +369,44 @@ static hl_status dist_levels(hlm_run *r, hlm_level *lv)
     return HL_OK;
 }
 
+/* HL_EINVAL unless this rank's options, plan and model (its shape) are rank
+ * 0's: ranks that disagreed would run different collectives. */
+static hl_status same_plan(const hlm_run *r)
+{
+    const hl_cluster_options *o = &r->full;
+    int64_t f[16];
+    memset(f, 0, sizeof f);
+    f[0] = o->k;
+    f[1] = o->early_stop;
+    f[2] = o->knn_method;
+    f[3] = o->knn_auto_threshold;
+    f[4] = o->knn_nlist;
+    f[5] = o->knn_nprobe;
+    f[6] = (int64_t)o->knn_seed;
+    memcpy(&f[7], &o->knn_target_recall, sizeof(double));
+    f[8] = r->plan.score;
+    f[9] = r->plan.max_levels;
+    memcpy(&f[10], &r->plan.tau, sizeof(float));
+    memcpy(&f[11], &r->plan.merge, sizeof(float));
+    f[12] = r->model != NULL;
+    if (r->model != NULL) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg, sizeof cfg);
+        if (hl_model_get_config(r->model, &cfg) == HL_OK) {
+            f[13] = cfg.num_conv;
+            f[14] = cfg.hidden;
+        }
+        f[15] = hl_model_num_params(r->model);
+    }
+    int64_t g[16];
+    memcpy(g, f, sizeof g);
+    MPI_Bcast(g, 16, MPI_INT64_T, 0, r->ctx->comm);
+    if (memcmp(f, g, sizeof f) != 0)
+        return hli_error(HL_EINVAL, "mpi cluster: the options or the model differ from rank 0's (every rank must "
+                                    "pass the same)");
+    return HL_OK;
+}
+
 /* Input checks and the plan, agreed on by every rank. */
 static hl_status mpi_prepare(hlm_run *r, const float *x_local, int64_t n_local, int64_t d,
                              const hl_cluster_options *opts, const int64_t *labels_local, int64_t *ntot)
@@ -399,7 +437,9 @@ static hl_status mpi_prepare(hlm_run *r, const float *x_local, int64_t n_local, 
     st = hli_cluster_options_check(&r->full, *ntot, d);
     if (st == HL_OK)
         st = hli_cluster_plan_resolve(r->model, 0, &r->full, d, &r->plan);
-    return hlm_agree(ctx, st);
+    if ((st = hlm_agree(ctx, st)) != HL_OK)
+        return st;
+    return hlm_agree(ctx, same_plan(r));
 }
 
 static hl_status mpi_cluster(hlm_run *r, const float *x_local, int64_t n_local, int64_t d,

@@ -396,9 +396,18 @@ START_TEST(test_wrong_d_on_one_rank)
         check_same_error(st, HL_EINVAL);
         ck_assert_ptr_nonnull(strstr(hl_mpi_last_error(), "rank 0 has d"));
     }
-    /* k >= n over all ranks */
+    /* options that differ between ranks */
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
+    o.k = rank_ == nranks_ - 1 ? 7 : 10;
+    st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, &o, lab);
+    if (nranks_ == 1) {
+        ck_assert_int_eq(st, HL_OK);
+    } else {
+        check_same_error(st, HL_EINVAL);
+        ck_assert_ptr_nonnull(strstr(hl_mpi_last_error(), "differ from rank 0"));
+    }
+    /* k >= n over all ranks */
     o.k = n;
     st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, &o, lab);
     check_same_error(st, HL_EINVAL);
