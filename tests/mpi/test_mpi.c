@@ -345,6 +345,53 @@ START_TEST(test_model_two_layers)
 }
 END_TEST
 
+/* The bundled Omniglot features (6,580 x 128 test rows): unsupervised
+ * defaults, then a model trained at rank 0 on 600 train rows with its stored
+ * plan and with three levels. */
+START_TEST(test_omniglot)
+{
+    float *xt = NULL, *xtr = NULL;
+    int64_t n = 0, d = 0, ntr = 0, dtr = 0, nl = 0, *ytr = NULL;
+    ck_assert_int_eq(hl_npy_read_f32(HL_DATA_DIR "/omniglot/test_features.npy", &xt, &n, &d), HL_OK);
+    ck_assert_int_eq(hl_npy_read_f32(HL_DATA_DIR "/omniglot/train_features.npy", &xtr, &ntr, &dtr), HL_OK);
+    ck_assert_int_eq(hl_npy_read_labels(HL_DATA_DIR "/omniglot/train_labels.npy", &ytr, &nl), HL_OK);
+    ck_assert_int_eq(nl, ntr);
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    ck_assert_int_gt(check_equal(NULL, NULL, xt, n, d, &o), 10);
+    hl_model *m0 = NULL;
+    if (rank_ == 0) {
+        hl_model_config cfg;
+        hl_model_config_init(&cfg, sizeof cfg);
+        cfg.feature_dim = d;
+        cfg.hidden = 32;
+        hl_train_options to;
+        hl_train_options_init(&to, sizeof to);
+        to.num_graphs = 2;
+        to.batch_size = 128;
+        to.epochs = 10;
+        to.num_threads = 1;
+        to.seed = 7;
+        ck_assert_msg(hl_train(&cfg, &to, xtr, ytr, ntr < 600 ? ntr : 600, d, &m0) == HL_OK, "%s", hl_last_error());
+    }
+    hl_model *ref = NULL, *mm = NULL;
+    share_model(m0, &ref, &mm);
+    check_equal(ref, mm, xt, n, d, &o); /* the plan the trainer stored */
+    o.score = HL_SCORE_PROB; /* the model's link probabilities, three levels */
+    o.tau = 0.0f;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    check_equal(ref, mm, xt, n, d, &o);
+    hl_model_free(m0);
+    hl_model_free(ref);
+    hl_mpi_model_free(mm);
+    hl_free(xt);
+    hl_free(xtr);
+    hl_free(ytr);
+}
+END_TEST
+
 /* Every rank returns the same status and the same message. */
 static void check_same_error(hl_status st, hl_status want)
 {
@@ -446,6 +493,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_knn_ivf_recall);
     tcase_add_test(tc, test_trained_model);
     tcase_add_test(tc, test_model_two_layers);
+    tcase_add_test(tc, test_omniglot);
     tcase_add_test(tc, test_nan_on_last_rank);
     tcase_add_test(tc, test_wrong_d_on_one_rank);
     suite_add_tcase(s, tc);
