@@ -43,7 +43,8 @@ HL_EXTERN_C_BEGIN
  * Bad input on any rank (NULL pointers, a non-finite or zero row, a @p d
  * different from rank 0's, invalid options, k >= total rows) makes every
  * rank return the same status with the same message (naming the lowest
- * failing rank); the communicator is never aborted.  With exact kNN the
+ * failing rank, e.g. "rank 2: features: row 7, column 3 is not finite" with
+ * the row index local to that rank); the communicator is never aborted.  With exact kNN the
  * labels equal hl_cluster()'s final labels up to renumbering.
  *
  * @param comm         an intra-communicator (MPI must be initialised)
