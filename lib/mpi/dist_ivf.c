@@ -274,24 +274,26 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
         memcpy(pt, start, ((size_t)nlist + 1) * sizeof *pt);
         for (int64_t j = 0; j < nb; j++)
             mem[pt[ccur[j]]++] = j;
-        if (st == HL_OK) /* a failure is agreed on after the ring, which every rank completes */
-            st = scan_shard(&sc, cur, nb, bbase, start, mem);
-        if (s + 1 < P) {
+        MPI_Request rq[4] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        if (s + 1 < P) { /* pass the shard on while scanning it */
             const int to = (me + 1) % P, from = (me - 1 + P) % P;
             const int pb = ((b - 1) % P + P) % P;
             const int64_t nbn = off[pb + 1] - off[pb];
             ctx->stats.bytes_sent[ctx->phase] += nb * (d * (int64_t)sizeof(float) + (int64_t)sizeof(int64_t));
-            MPI_Sendrecv(cur, (int)(nb * d), MPI_FLOAT, to, 18, nxt, (int)(nbn * d), MPI_FLOAT, from, 18, ctx->comm,
-                         MPI_STATUS_IGNORE);
-            MPI_Sendrecv(ccur, (int)nb, MPI_INT64_T, to, 19, cnxt, (int)nbn, MPI_INT64_T, from, 19, ctx->comm,
-                         MPI_STATUS_IGNORE);
-            float *tf = cur;
-            cur = nxt;
-            nxt = tf;
-            int64_t *tc = ccur;
-            ccur = cnxt;
-            cnxt = tc;
+            MPI_Irecv(nxt, (int)(nbn * d), MPI_FLOAT, from, 18, ctx->comm, &rq[0]);
+            MPI_Irecv(cnxt, (int)nbn, MPI_INT64_T, from, 19, ctx->comm, &rq[1]);
+            MPI_Isend(cur, (int)(nb * d), MPI_FLOAT, to, 18, ctx->comm, &rq[2]);
+            MPI_Isend(ccur, (int)nb, MPI_INT64_T, to, 19, ctx->comm, &rq[3]);
         }
+        if (st == HL_OK) /* a failure is agreed on after the ring, which every rank completes */
+            st = scan_shard(&sc, cur, nb, bbase, start, mem);
+        MPI_Waitall(4, rq, MPI_STATUSES_IGNORE);
+        float *tf = cur;
+        cur = nxt;
+        nxt = tf;
+        int64_t *tc = ccur;
+        ccur = cnxt;
+        cnxt = tc;
     }
     if (me == 0)
         hli_log(HL_LOG_INFO, "mpi knn ivf: rank 0 probes and ring %.2f s", hli_now_seconds() - t1);

@@ -81,6 +81,14 @@ hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_l
         const int64_t nb = off[b + 1] - off[b];
         const int64_t avail = nb - (b == me ? 1 : 0);
         const int64_t kb = avail < kk ? avail : kk;
+        /* pass the shard on while searching it: send to rank+1, receive rank-1's */
+        MPI_Request rq[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        if (s + 1 < P) {
+            const int to = (me + 1) % P, from = (me - 1 + P) % P, pb = ((b - 1) % P + P) % P;
+            ctx->stats.bytes_sent[ctx->phase] += (int64_t)(nb * d) * (int64_t)sizeof(float);
+            MPI_Irecv(nxt, (int)((off[pb + 1] - off[pb]) * d), MPI_FLOAT, from, 17, ctx->comm, &rq[0]);
+            MPI_Isend(cur, (int)(nb * d), MPI_FLOAT, to, 17, ctx->comm, &rq[1]);
+        }
         /* a failure here is agreed on after the ring, which every rank completes */
         if (st == HL_OK && n_local > 0 && kb > 0 &&
             (st = hli_topk_gemm(xn, n_local, cur, nb, d, kb, NULL, b == me ? 0 : -1, 0, nt, ci, cs, kb)) == HL_OK) {
@@ -98,17 +106,10 @@ hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_l
                            ts + (int64_t)tid * kk);
             }
         }
-        if (s + 1 < P) { /* pass the shard on: send to rank+1, receive rank-1's */
-            const int to = (me + 1) % P, from = (me - 1 + P) % P;
-            const int nb_next = (int)((off[((b - 1) % P + P) % P + 1] - off[((b - 1) % P + P) % P]) * d);
-            if (to != me)
-                ctx->stats.bytes_sent[ctx->phase] += (int64_t)(nb * d) * (int64_t)sizeof(float);
-            MPI_Sendrecv(cur, (int)(nb * d), MPI_FLOAT, to, 17, nxt, nb_next, MPI_FLOAT, from, 17, ctx->comm,
-                         MPI_STATUS_IGNORE);
-            float *tmp = cur;
-            cur = nxt;
-            nxt = tmp;
-        }
+        MPI_Waitall(2, rq, MPI_STATUSES_IGNORE);
+        float *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
     }
     st = hlm_agree(ctx, st);
 done:
