@@ -1,7 +1,8 @@
-/* Distributed approximate kNN (IVF).  The cells are trained at rank 0 on a
- * strided sample of all the rows (hli_ivf_train: spherical k-means and the
- * nprobe calibration, as the single-process IVF does on its own sample) and
- * broadcast.  Every rank then finds its rows' nprobe best cells (the first
+/* Distributed approximate kNN (IVF).  The cells are a spherical k-means over
+ * the ranks (each rank assigns its rows of a strided sample, rank 0 adds the
+ * per-cell sums and broadcasts the centroids), nprobe is calibrated as ivf.c
+ * does (the exact neighbours of 1,024 queries found by every rank in its
+ * rows, merged at rank 0), with a two-sigma margin.  Every rank then finds its rows' nprobe best cells (the first
  * is the row's own cell), and the shards travel around the ring with their
  * rows' own cells, as in the exact search: at each step a rank scans the shard it
  * holds cell by cell, one sgemm of the local queries probing the cell
@@ -29,85 +30,268 @@ static int64_t auto_nlist(int64_t n)
     return nlist < 1 ? 1 : nlist;
 }
 
-/* Rank 0: the cells from a strided sample of every rank's rows; all ranks:
- * *cent (nlist x d), *nlist, *nprobe. */
+#define HLM_KM_ITERS 10       /* Lloyd iterations at most (ivf.c: HLI_KM_ITERS) */
+#define HLM_KM_STOP 0.005      /* stop when fewer sample rows change cell (HLI_KM_STOP) */
+#define HLM_KM_PER_CELL 32     /* sample rows per cell (HLI_KM_PER_CELL) */
+#define HLM_CALIB_QUERIES 1024 /* calibration queries (ivf.c uses 512) */
+
+/* m ids spread evenly over [0, n): (2a + 1) n / (2m), distinct for m <= n. */
+static void spread_ids(int64_t n, int64_t m, int64_t *ids)
+{
+    for (int64_t a = 0; a < m; a++)
+        ids[a] = (int64_t)(((__int128)(2 * a + 1) * n) / (2 * m));
+}
+
+typedef struct row_fill {
+    const float *xn;
+    int64_t d;
+} row_fill;
+
+static void fill_xrow(void *user, int64_t local, void *out)
+{
+    const row_fill *f = user;
+    memcpy(out, f->xn + local * f->d, (size_t)f->d * sizeof(float));
+}
+
+/* Spherical k-means over the ranks: every rank assigns its rows of a strided
+ * sample (HLM_KM_PER_CELL per cell over all rows) to the nearest centroid;
+ * the per-cell sums are reduced at rank 0, which normalises them and
+ * broadcasts the centroids (an empty cell keeps its centroid).  Starts from
+ * nlist rows spread evenly over the global ids. */
+static hl_status dist_kmeans(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d,
+                             const int64_t *off, int64_t nlist, int nt, float *cent)
+{
+    const int64_t N = off[ctx->P], base = off[ctx->rank];
+    const int64_t want = nlist * HLM_KM_PER_CELL, stride = want >= N ? 1 : N / want;
+    const int64_t first = (base + stride - 1) / stride * stride;
+    int64_t ns = 0;
+    for (int64_t g = first; g < base + n_local; g += stride)
+        ns++;
+    float *sample = NULL;
+    int64_t *ids = NULL, *assign = NULL, *prev = NULL, *cnt = NULL, *cnt0 = NULL;
+    double *sum = NULL, *sum0 = NULL;
+    if (st == HL_OK && nlist * d > INT_MAX)
+        st = hli_error(HL_ERANGE, "mpi ivf: %lld cells x %lld columns exceed an MPI count", (long long)nlist,
+                       (long long)d);
+    if (st == HL_OK) {
+        sample = hli_alloc((size_t)(ns > 0 ? ns : 1), (size_t)d * sizeof(float));
+        ids = hli_alloc((size_t)nlist, sizeof *ids);
+        assign = hli_alloc((size_t)(ns > 0 ? ns : 1), sizeof *assign);
+        prev = hli_alloc((size_t)(ns > 0 ? ns : 1), sizeof *prev);
+        cnt = hli_alloc((size_t)nlist, sizeof *cnt);
+        sum = hli_alloc((size_t)nlist, (size_t)d * sizeof *sum);
+        if (ctx->rank == 0) {
+            cnt0 = hli_alloc((size_t)nlist, sizeof *cnt0);
+            sum0 = hli_alloc((size_t)nlist, (size_t)d * sizeof *sum0);
+        }
+        if (!sample || !ids || !assign || !prev || !cnt || !sum || (ctx->rank == 0 && (!cnt0 || !sum0)))
+            st = hl_last_error_status();
+    }
+    if (st == HL_OK) {
+        for (int64_t t = 0; t < ns; t++) {
+            memcpy(sample + t * d, xn + (first + t * stride - base) * d, (size_t)d * sizeof(float));
+            prev[t] = -1;
+        }
+        spread_ids(N, nlist, ids);
+    }
+    row_fill rf = {xn, d};
+    st = hlm_fetch(ctx, st, off, ids, st == HL_OK ? nlist : 0, (size_t)d * sizeof(float), fill_xrow, &rf, cent);
+    int64_t ns_all = 0;
+    if (st == HL_OK)
+        MPI_Allreduce(&ns, &ns_all, 1, MPI_INT64_T, MPI_SUM, ctx->comm);
+    for (int it = 0; st == HL_OK && it < HLM_KM_ITERS; it++) {
+        if (ns > 0)
+            st = hli_topk_gemm(sample, ns, cent, nlist, d, 1, NULL, -1, 0, nt, assign, NULL, 1);
+        int64_t changed = 0, changed_all = 0;
+        for (int64_t t = 0; st == HL_OK && t < ns; t++) {
+            changed += assign[t] != prev[t];
+            prev[t] = assign[t];
+        }
+        if ((st = hlm_agree(ctx, st)) != HL_OK)
+            break;
+        MPI_Allreduce(&changed, &changed_all, 1, MPI_INT64_T, MPI_SUM, ctx->comm);
+        if (it > 0 && (double)changed_all < HLM_KM_STOP * (double)ns_all)
+            break;
+        memset(cnt, 0, (size_t)nlist * sizeof *cnt);
+        memset(sum, 0, (size_t)(nlist * d) * sizeof *sum);
+        for (int64_t t = 0; t < ns; t++) {
+            cnt[assign[t]]++;
+            for (int64_t c = 0; c < d; c++)
+                sum[assign[t] * d + c] += sample[t * d + c];
+        }
+        if (ctx->rank != 0)
+            ctx->stats.bytes_sent[ctx->phase] += nlist * (d + 1) * 8;
+        MPI_Reduce(cnt, cnt0, (int)nlist, MPI_INT64_T, MPI_SUM, 0, ctx->comm);
+        MPI_Reduce(sum, sum0, (int)(nlist * d), MPI_DOUBLE, MPI_SUM, 0, ctx->comm);
+        if (ctx->rank == 0)
+            for (int64_t c = 0; c < nlist; c++) {
+                double ss = 0.0;
+                for (int64_t t = 0; t < d; t++)
+                    ss += sum0[c * d + t] * sum0[c * d + t];
+                if (cnt0[c] == 0 || !(ss > 0.0))
+                    continue; /* an empty cell keeps its centroid */
+                const double inv = 1.0 / sqrt(ss);
+                for (int64_t t = 0; t < d; t++)
+                    cent[c * d + t] = (float)(sum0[c * d + t] * inv);
+            }
+        if (ctx->rank == 0)
+            ctx->stats.bytes_sent[ctx->phase] += nlist * d * 4 * (ctx->P - 1);
+        MPI_Bcast(cent, (int)(nlist * d), MPI_FLOAT, 0, ctx->comm);
+    }
+    free(sample);
+    free(ids);
+    free(assign);
+    free(prev);
+    free(cnt);
+    free(sum);
+    free(cnt0);
+    free(sum0);
+    return st;
+}
+
+/* One calibration candidate: a neighbour of a query, its similarity and cell. */
+typedef struct calib_cand {
+    int64_t id, cell;
+    float sim;
+} calib_cand;
+
+/* nprobe as ivf.c calibrates it: the exact neighbours of HLM_CALIB_QUERIES
+ * queries spread over all rows (each rank searches its own rows, rank 0
+ * merges), and the smallest number of best cells per query that holds
+ * target_recall of them, with a two-sigma margin on that estimate.  @p own: the own cell of each local row. */
+static hl_status dist_calibrate(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d,
+                                const int64_t *off, int64_t k, const float *cent, int64_t nlist, double target,
+                                const int64_t *own, int nt, int64_t *nprobe)
+{
+    const int64_t N = off[ctx->P], base = off[ctx->rank], kk = k - 1;
+    const int64_t S = N < HLM_CALIB_QUERIES ? N : HLM_CALIB_QUERIES;
+    int64_t *qid = NULL, *self = NULL, *ci = NULL, *order = NULL, *rank = NULL, *hist = NULL;
+    float *q = NULL, *cs = NULL;
+    calib_cand *mine = NULL, *all = NULL;
+    if (st == HL_OK) {
+        qid = hli_alloc((size_t)S, sizeof *qid);
+        self = hli_alloc((size_t)S, sizeof *self);
+        q = hli_alloc((size_t)S, (size_t)d * sizeof *q);
+        ci = hli_alloc((size_t)S, (size_t)kk * sizeof *ci);
+        cs = hli_alloc((size_t)S, (size_t)kk * sizeof *cs);
+        mine = hli_alloc((size_t)S, (size_t)kk * sizeof *mine);
+        if (ctx->rank == 0) {
+            all = hli_alloc((size_t)S * (size_t)ctx->P, (size_t)kk * sizeof *all);
+            order = hli_alloc((size_t)S, (size_t)nlist * sizeof *order);
+            rank = hli_alloc((size_t)nlist, sizeof *rank);
+            hist = hli_calloc((size_t)nlist + 1, sizeof *hist);
+        }
+        if (!qid || !self || !q || !ci || !cs || !mine || (ctx->rank == 0 && (!all || !order || !rank || !hist)))
+            st = hl_last_error_status();
+        if (st == HL_OK && (double)S * (double)kk * (double)sizeof *mine * ctx->P > INT_MAX)
+            st = hli_error(HL_ERANGE, "mpi ivf: calibration lists exceed an MPI count");
+    }
+    if (st == HL_OK)
+        spread_ids(N, S, qid);
+    row_fill rf = {xn, d};
+    st = hlm_fetch(ctx, st, off, qid, st == HL_OK ? S : 0, (size_t)d * sizeof(float), fill_xrow, &rf, q);
+    if (st == HL_OK) {
+        for (int64_t a = 0; a < S; a++)
+            self[a] = qid[a] >= base && qid[a] < base + n_local ? qid[a] - base : -1;
+        for (int64_t t = 0; t < S * kk; t++)
+            mine[t] = (calib_cand){-1, -1, -INFINITY};
+        int64_t kl = n_local < kk ? n_local : kk;
+        if (kl > 0 && (st = hli_topk_gemm(q, S, xn, n_local, d, kl, self, -1, 0, nt, ci, cs, kl)) == HL_OK)
+            for (int64_t a = 0; a < S; a++)
+                for (int64_t t = 0; t < kl; t++) {
+                    const int64_t j = ci[a * kl + t];
+                    if (j >= 0)
+                        mine[a * kk + t] = (calib_cand){base + j, own[j], cs[a * kl + t]};
+                }
+    }
+    if ((st = hlm_agree(ctx, st)) != HL_OK)
+        goto done;
+    const int bytes = (int)((size_t)(S * kk) * sizeof *mine);
+    if (ctx->rank != 0)
+        ctx->stats.bytes_sent[ctx->phase] += bytes;
+    MPI_Gather(mine, bytes, MPI_BYTE, all, bytes, MPI_BYTE, 0, ctx->comm);
+    int64_t np = 1;
+    if (ctx->rank == 0) {
+        st = hli_topk_gemm(q, S, cent, nlist, d, nlist, NULL, -1, 0, nt, order, NULL, nlist);
+        int64_t total = 0;
+        for (int64_t a = 0; st == HL_OK && a < S; a++) {
+            for (int64_t r = 0; r < nlist; r++)
+                rank[order[a * nlist + r]] = r;
+            /* the kk best of all ranks' candidates by (similarity desc, id asc) */
+            for (int64_t t = 0; t < kk; t++) {
+                calib_cand *best = NULL;
+                for (int p = 0; p < ctx->P; p++)
+                    for (int64_t u = 0; u < kk; u++) {
+                        calib_cand *c = all + ((int64_t)p * S + a) * kk + u;
+                        if (c->id >= 0 && (best == NULL || c->sim > best->sim ||
+                                           (c->sim == best->sim && c->id < best->id)))
+                            best = c;
+                    }
+                if (best == NULL)
+                    break;
+                hist[rank[best->cell]]++;
+                total++;
+                best->id = -1; /* taken */
+            }
+        }
+        /* the estimate's two-sigma lower bound must reach the target, so that
+         * the recall over all rows does too (ivf.c stops at the estimate) */
+        const double need = target * (double)total + 2.0 * sqrt((double)total * target * (1.0 - target));
+        int64_t covered = 0, p = 0;
+        while (p < nlist && (double)covered < need && covered < total)
+            covered += hist[p++];
+        np = p < 1 ? 1 : p;
+        hli_log(HL_LOG_INFO, "mpi knn ivf: nprobe %lld covers %.4f of the %lld calibration neighbours", (long long)np,
+                total > 0 ? (double)covered / (double)total : 1.0, (long long)total);
+    }
+    if ((st = hlm_agree(ctx, st)) == HL_OK)
+        MPI_Bcast(&np, 1, MPI_INT64_T, 0, ctx->comm);
+    *nprobe = np;
+done:
+    free(qid);
+    free(self);
+    free(q);
+    free(ci);
+    free(cs);
+    free(mine);
+    free(all);
+    free(order);
+    free(rank);
+    free(hist);
+    return st;
+}
+
+/* The cells (k-means over the ranks), nprobe (the caller's or calibrated)
+ * and every local row's own cell. */
 static hl_status train_shared_cells(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d,
                                     const int64_t *off, const hl_knn_options *o, int nt, float **cent, int64_t *nlist,
                                     int64_t *nprobe)
 {
     const int64_t N = off[ctx->P];
     *nlist = o->nlist != 0 && o->nlist <= N ? o->nlist : auto_nlist(N);
-    /* k-means reads nlist * 32 rows; twice that leaves the calibration
-     * denser neighbourhoods (a sparser sample over-estimates nprobe) */
-    int64_t want = *nlist * 64;
-    const int64_t stride = want >= N ? 1 : N / want;
-    /* this rank's sampled rows: global ids that are multiples of stride */
-    const int64_t base = off[ctx->rank];
-    int64_t first = (base + stride - 1) / stride * stride, ns = 0;
-    for (int64_t g = first; g < base + n_local; g += stride)
-        ns++;
-    float *mine = NULL, *all = NULL;
-    int *cnt = NULL, *dis = NULL;
-    if (st == HL_OK && (d > INT_MAX || ns * d > INT_MAX))
-        st = hli_error(HL_ERANGE, "mpi ivf: sample too large for an MPI count");
+    *cent = NULL;
+    int64_t *own = NULL;
     if (st == HL_OK) {
-        mine = hli_alloc((size_t)(ns > 0 ? ns : 1), (size_t)d * sizeof(float));
-        cnt = hli_alloc((size_t)ctx->P * 2, sizeof(int));
-        if (mine == NULL || cnt == NULL)
+        *cent = hli_alloc((size_t)*nlist, (size_t)d * sizeof(float));
+        own = hli_alloc((size_t)(n_local > 0 ? n_local : 1), sizeof *own);
+        if (*cent == NULL || own == NULL)
             st = hl_last_error_status();
     }
-    if ((st = hlm_agree(ctx, st)) != HL_OK)
-        goto done;
-    dis = cnt + ctx->P;
-    for (int64_t t = 0; t < ns; t++)
-        memcpy(mine + t * d, xn + (first + t * stride - base) * d, (size_t)d * sizeof(float));
-    const int c1 = (int)(ns * d);
-    MPI_Gather(&c1, 1, MPI_INT, cnt, 1, MPI_INT, 0, ctx->comm);
-    int64_t tot = 0;
-    if (ctx->rank == 0) {
-        for (int r = 0; r < ctx->P; r++) {
-            dis[r] = (int)tot;
-            tot += cnt[r];
-            if (tot > INT_MAX)
-                st = hli_error(HL_ERANGE, "mpi ivf: sample too large for an MPI count");
-        }
-        if (st == HL_OK && (all = hli_alloc((size_t)(tot > 0 ? tot : 1), sizeof(float))) == NULL)
-            st = hl_last_error_status();
+    st = dist_kmeans(ctx, st, xn, n_local, d, off, *nlist, nt, *cent);
+    *nprobe = o->nprobe > 0 ? (o->nprobe < *nlist ? o->nprobe : *nlist) : 0;
+    if (*nprobe == 0) {
+        if (st == HL_OK && n_local > 0)
+            st = hli_topk_gemm(xn, n_local, *cent, *nlist, d, 1, NULL, -1, 0, nt, own, NULL, 1);
+        st = dist_calibrate(ctx, st, xn, n_local, d, off, o->k, *cent, *nlist, o->target_recall, own, nt, nprobe);
+        if (st == HL_OK && *nprobe > *nlist)
+            *nprobe = *nlist;
     }
-    if ((st = hlm_agree(ctx, st)) != HL_OK)
-        goto done;
-    if (ctx->rank != 0)
-        ctx->stats.bytes_sent[ctx->phase] += (int64_t)c1 * (int64_t)sizeof(float);
-    MPI_Gatherv(mine, c1, MPI_FLOAT, all, cnt, dis, MPI_FLOAT, 0, ctx->comm);
-    int64_t meta[2] = {0, 0};
-    if (ctx->rank == 0) {
-        const int64_t nsamp = tot / d;
-        hl_knn_options so = *o;
-        so.nlist = *nlist <= nsamp ? *nlist : 0;
-        if (so.k >= nsamp)
-            so.k = nsamp > 1 ? nsamp - 1 : 1;
-        st = hli_ivf_train(all, nsamp, d, &so, nt, cent, &meta[0], &meta[1]);
-    }
-    if ((st = hlm_agree(ctx, st)) != HL_OK)
-        goto done;
-    MPI_Bcast(meta, 2, MPI_INT64_T, 0, ctx->comm);
-    *nlist = meta[0];
-    *nprobe = o->nprobe > 0 ? (o->nprobe < *nlist ? o->nprobe : *nlist) : meta[1];
-    if (ctx->rank != 0 && (*cent = hli_alloc((size_t)*nlist, (size_t)d * sizeof(float))) == NULL)
-        st = hl_last_error_status();
-    if ((st = hlm_agree(ctx, st)) != HL_OK)
-        goto done;
-    if (ctx->rank == 0)
-        ctx->stats.bytes_sent[ctx->phase] += (int64_t)(*nlist * d) * (int64_t)sizeof(float) * (ctx->P - 1);
-    MPI_Bcast(*cent, (int)(*nlist * d), MPI_FLOAT, 0, ctx->comm);
-done:
+    st = hlm_agree(ctx, st);
+    free(own);
     if (st != HL_OK) {
         free(*cent);
         *cent = NULL;
     }
-    free(mine);
-    free(all);
-    free(cnt);
     return st;
 }
 
@@ -252,7 +436,7 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
     if ((st = hlm_agree(ctx, st)) != HL_OK)
         goto done;
     if (me == 0)
-        hli_log(HL_LOG_INFO, "mpi knn ivf: n = %lld, nlist = %lld, nprobe = %lld; cells (rank 0) %.2f s", (long long)off[P],
+        hli_log(HL_LOG_INFO, "mpi knn ivf: n = %lld, nlist = %lld, nprobe = %lld; cells and calibration %.2f s", (long long)off[P],
                 (long long)nlist, (long long)nprobe, t1 - t0);
     for (int64_t i = 0; i < n_local; i++)
         hli_topk_init(hs + i * kk, hi + i * kk, kk);
@@ -296,7 +480,7 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
         cnxt = tc;
     }
     if (me == 0)
-        hli_log(HL_LOG_INFO, "mpi knn ivf: rank 0 probes and ring %.2f s", hli_now_seconds() - t1);
+        hli_log(HL_LOG_INFO, "mpi knn ivf: rank 0: probes and search %.2f s", hli_now_seconds() - t1);
     int64_t missing = 0;
     for (int64_t i = 0; i < n_local; i++) {
         knn[i * k] = off[me] + i;
