@@ -1,17 +1,19 @@
 /* Distributed approximate kNN (IVF).  The cells are a spherical k-means over
- * the ranks (each rank assigns its rows of a strided sample, rank 0 adds the
- * per-cell sums and broadcasts the centroids), nprobe is calibrated as ivf.c
- * does (the exact neighbours of 1,024 queries found by every rank in its
- * rows, merged at rank 0), with a two-sigma margin.  Every rank then finds its rows' nprobe best cells (the first
- * is the row's own cell), and the shards travel around the ring with their
- * rows' own cells, as in the exact search: at each step a rank scans the shard it
- * holds cell by cell, one sgemm of the local queries probing the cell
- * against the cell's members there; each query's best candidates of the
- * shard are re-ranked by the fixed-order hli_dot_ref (knn/topk.h's margin
- * rule) and merged into its list.  The lists hold the best k-1
- * candidates by (similarity desc, id asc) among the probed cells of all
- * shards; a query whose probed cells hold fewer than k-1 other rows keeps
- * -1 entries (the single-process search would redo it exactly). */
+ * the ranks: each rank assigns its rows of a seeded sample, rank 0 adds the
+ * per-cell sums and broadcasts the centroids.  nprobe is calibrated as ivf.c
+ * does, on the exact neighbours of 1,024 seeded queries (every rank searches
+ * its rows, rank 0 merges), with a two-sigma margin on the estimate.  Every
+ * rank then finds its rows' nprobe best cells (the first is the row's own
+ * cell), and the shards travel around the ring with their rows' own cells,
+ * as in the exact search: at each step a rank scans the shard it holds cell
+ * by cell, one sgemm of the local queries probing the cell against the
+ * cell's members there; each query's best candidates of the shard are
+ * re-ranked by the fixed-order hli_dot_ref (knn/topk.h's margin rule) and
+ * merged into its list.  The lists hold the best k-1 candidates by
+ * (similarity desc, id asc) among the probed cells of all shards; a query
+ * whose probed cells hold fewer than k-1 other rows keeps -1 entries (the
+ * single-process search would redo it exactly).  Nothing depends on the
+ * number of ranks: the sample, the queries and the cells are the same. */
 #include "knn/knn_internal.h"
 #include "knn/topk.h"
 #include "mpi/mpi_internal.h"
@@ -35,11 +37,36 @@ static int64_t auto_nlist(int64_t n)
 #define HLM_KM_PER_CELL 32     /* sample rows per cell (HLI_KM_PER_CELL) */
 #define HLM_CALIB_QUERIES 1024 /* calibration queries (ivf.c uses 512) */
 
-/* m ids spread evenly over [0, n): (2a + 1) n / (2m), distinct for m <= n. */
-static void spread_ids(int64_t n, int64_t m, int64_t *ids)
+/* m distinct ids drawn from [0, n) by the seeded generator (the same on
+ * every rank), ascending. */
+static hl_status draw_ids(uint64_t seed, int64_t n, int64_t m, int64_t *ids)
 {
-    for (int64_t a = 0; a < m; a++)
-        ids[a] = (int64_t)(((__int128)(2 * a + 1) * n) / (2 * m));
+    hli_rng rng;
+    hli_rng_seed(&rng, seed);
+    int64_t have = 0;
+    while (have < m) {
+        for (int64_t a = have; a < m; a++)
+            ids[a] = (int64_t)hli_rng_below(&rng, (uint64_t)n);
+        qsort(ids, (size_t)m, sizeof *ids, hli_cmp_i64);
+        int64_t u = 0;
+        for (int64_t a = 0; a < m; a++)
+            if (u == 0 || ids[u - 1] != ids[a])
+                ids[u++] = ids[a];
+        have = u;
+    }
+    return HL_OK;
+}
+
+/* Whether global row @p g is in the k-means sample (probability @p frac): a
+ * hash of the seed and the id, so the sample does not depend on the ranks
+ * nor on any period in the row order. */
+static int in_sample(uint64_t seed, int64_t g, double frac)
+{
+    uint64_t z = seed ^ ((uint64_t)g * 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 < frac;
 }
 
 typedef struct row_fill {
@@ -53,20 +80,19 @@ static void fill_xrow(void *user, int64_t local, void *out)
     memcpy(out, f->xn + local * f->d, (size_t)f->d * sizeof(float));
 }
 
-/* Spherical k-means over the ranks: every rank assigns its rows of a strided
- * sample (HLM_KM_PER_CELL per cell over all rows) to the nearest centroid;
- * the per-cell sums are reduced at rank 0, which normalises them and
- * broadcasts the centroids (an empty cell keeps its centroid).  Starts from
- * nlist rows spread evenly over the global ids. */
+/* Spherical k-means over the ranks: every rank assigns its rows of a seeded
+ * sample (HLM_KM_PER_CELL per cell on average) to the nearest centroid; the
+ * per-cell sums are reduced at rank 0, which normalises them and broadcasts
+ * the centroids (an empty cell keeps its centroid).  Starts from nlist rows
+ * drawn by the seeded generator. */
 static hl_status dist_kmeans(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d,
-                             const int64_t *off, int64_t nlist, int nt, float *cent)
+                             const int64_t *off, int64_t nlist, uint64_t seed, int nt, float *cent)
 {
     const int64_t N = off[ctx->P], base = off[ctx->rank];
-    const int64_t want = nlist * HLM_KM_PER_CELL, stride = want >= N ? 1 : N / want;
-    const int64_t first = (base + stride - 1) / stride * stride;
+    const double frac = (double)(nlist * HLM_KM_PER_CELL) / (double)N;
     int64_t ns = 0;
-    for (int64_t g = first; g < base + n_local; g += stride)
-        ns++;
+    for (int64_t i = 0; i < n_local; i++)
+        ns += in_sample(seed, base + i, frac);
     float *sample = NULL;
     int64_t *ids = NULL, *assign = NULL, *prev = NULL, *cnt = NULL, *cnt0 = NULL;
     double *sum = NULL, *sum0 = NULL;
@@ -88,11 +114,12 @@ static hl_status dist_kmeans(hlm_ctx *ctx, hl_status st, const float *xn, int64_
             st = hl_last_error_status();
     }
     if (st == HL_OK) {
-        for (int64_t t = 0; t < ns; t++) {
-            memcpy(sample + t * d, xn + (first + t * stride - base) * d, (size_t)d * sizeof(float));
-            prev[t] = -1;
-        }
-        spread_ids(N, nlist, ids);
+        for (int64_t i = 0, t = 0; i < n_local; i++)
+            if (in_sample(seed, base + i, frac)) {
+                memcpy(sample + t * d, xn + i * d, (size_t)d * sizeof(float));
+                prev[t++] = -1;
+            }
+        st = draw_ids(seed, N, nlist, ids);
     }
     row_fill rf = {xn, d};
     st = hlm_fetch(ctx, st, off, ids, st == HL_OK ? nlist : 0, (size_t)d * sizeof(float), fill_xrow, &rf, cent);
@@ -161,7 +188,7 @@ typedef struct calib_cand {
  * target_recall of them, with a two-sigma margin on that estimate.  @p own: the own cell of each local row. */
 static hl_status dist_calibrate(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d,
                                 const int64_t *off, int64_t k, const float *cent, int64_t nlist, double target,
-                                const int64_t *own, int nt, int64_t *nprobe)
+                                const int64_t *own, uint64_t seed, int nt, int64_t *nprobe)
 {
     const int64_t N = off[ctx->P], base = off[ctx->rank], kk = k - 1;
     const int64_t S = N < HLM_CALIB_QUERIES ? N : HLM_CALIB_QUERIES;
@@ -187,7 +214,7 @@ static hl_status dist_calibrate(hlm_ctx *ctx, hl_status st, const float *xn, int
             st = hli_error(HL_ERANGE, "mpi ivf: calibration lists exceed an MPI count");
     }
     if (st == HL_OK)
-        spread_ids(N, S, qid);
+        st = draw_ids(seed ^ 0x5bd1e995u, N, S, qid);
     row_fill rf = {xn, d};
     st = hlm_fetch(ctx, st, off, qid, st == HL_OK ? S : 0, (size_t)d * sizeof(float), fill_xrow, &rf, q);
     if (st == HL_OK) {
@@ -277,12 +304,12 @@ static hl_status train_shared_cells(hlm_ctx *ctx, hl_status st, const float *xn,
         if (*cent == NULL || own == NULL)
             st = hl_last_error_status();
     }
-    st = dist_kmeans(ctx, st, xn, n_local, d, off, *nlist, nt, *cent);
+    st = dist_kmeans(ctx, st, xn, n_local, d, off, *nlist, o->seed, nt, *cent);
     *nprobe = o->nprobe > 0 ? (o->nprobe < *nlist ? o->nprobe : *nlist) : 0;
     if (*nprobe == 0) {
         if (st == HL_OK && n_local > 0)
             st = hli_topk_gemm(xn, n_local, *cent, *nlist, d, 1, NULL, -1, 0, nt, own, NULL, 1);
-        st = dist_calibrate(ctx, st, xn, n_local, d, off, o->k, *cent, *nlist, o->target_recall, own, nt, nprobe);
+        st = dist_calibrate(ctx, st, xn, n_local, d, off, o->k, *cent, *nlist, o->target_recall, own, o->seed, nt, nprobe);
         if (st == HL_OK && *nprobe > *nlist)
             *nprobe = *nlist;
     }
