@@ -69,10 +69,11 @@ HL_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const floa
  * Collective, same error contract as hl_mpi_cluster().  Exact search gives
  * hl_knn_search()'s exact lists (self first).  HL_KNN_APPROX (and AUTO
  * above opts->auto_threshold rows; NN-descent is treated as APPROX) is a
- * distributed IVF: cells trained at rank 0 on a sample of all the rows
+ * distributed IVF: a k-means over the ranks on a seeded sample of the rows
  * (opts->nlist, opts->seed), nprobe from opts or calibrated to
- * opts->target_recall on that sample; a row whose probed cells hold fewer
- * than k-1 other rows keeps -1 / 0 entries.
+ * opts->target_recall on the exact neighbours of 1,024 seeded rows; a row
+ * whose probed cells hold fewer than k-1 other rows keeps -1 / 0 entries.
+ * The lists do not depend on the number of ranks.
  *
  * @param nbrs_local n_local x opts->k global ids (self first, -1 = missing)
  * @param sims_local n_local x opts->k similarities, may be NULL
