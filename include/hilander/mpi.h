@@ -53,7 +53,10 @@ HL_EXTERN_C_BEGIN
  * @param n_local      this rank's rows, >= 0 (a rank may hold none)
  * @param d            columns, >= 1, equal on every rank
  * @param opts         hl_cluster options (hl_cluster_options_init; NULL = defaults);
- *                     the progress callback is not called
+ *                     the progress callback runs on every rank after every level
+ *                     of the hierarchy (not after the merge) with the level's
+ *                     global node and added-edge counts; a nonzero return on
+ *                     any rank cancels every rank (HL_ECANCELED)
  * @param labels_local n_local outputs: the final label of each local row, a
  *                     global cluster id = the smallest global row index in
  *                     the cluster (the same on every rank)

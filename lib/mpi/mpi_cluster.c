@@ -349,6 +349,7 @@ static hl_status dist_levels(hlm_run *r, hlm_level *lv)
         if (lv->off[r->ctx->P] <= opts->k)
             break;
         int64_t added = 0;
+        const int64_t nodes = lv->off[r->ctx->P];
         hl_status st = dist_level(r, level, lv, &next, &added);
         if (st != HL_OK) {
             free(next.off);
@@ -360,6 +361,12 @@ static hl_status dist_levels(hlm_run *r, hlm_level *lv)
         *lv = next;
         memset(&next, 0, sizeof next);
         r->levels_run++;
+        /* the progress callback on every rank; any rank may cancel, and then all do */
+        hl_status cst = HL_OK;
+        if (opts->progress && opts->progress(level, nodes, added, opts->progress_user) != 0)
+            cst = hli_error(HL_ECANCELED, "cluster: cancelled by the progress callback after level %d", (int)level);
+        if ((st = hlm_agree(r->ctx, cst)) != HL_OK)
+            return st;
         if (added == 0)
             break;
         if (opts->early_stop && prev_added >= 0 && (double)prev_added / (double)added < (double)(opts->k - 1))

@@ -406,6 +406,15 @@ START_TEST(test_omniglot)
 }
 END_TEST
 
+/* Cancels after level 0 on the last rank only. */
+static int cancel_on_last(int32_t level, int64_t nodes, int64_t added, void *user)
+{
+    int *calls = user;
+    (*calls)++;
+    ck_assert_int_gt(nodes, added);
+    return level == 0 && rank_ == nranks_ - 1;
+}
+
 /* Every rank returns the same status and the same message. */
 static void check_same_error(hl_status st, hl_status want)
 {
@@ -468,6 +477,16 @@ START_TEST(test_wrong_d_on_one_rank)
         check_same_error(st, HL_EINVAL);
         ck_assert_ptr_nonnull(strstr(hl_mpi_last_error(), "differ from rank 0"));
     }
+    /* a progress callback that cancels on one rank cancels every rank */
+    hl_cluster_options_init(&o, sizeof o);
+    int calls = 0;
+    o.progress = cancel_on_last;
+    o.progress_user = &calls;
+    o.max_levels = 3;
+    o.early_stop = 0;
+    st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, &o, lab);
+    check_same_error(st, HL_ECANCELED);
+    ck_assert_int_eq(calls, 1);
     /* k >= n over all ranks */
     o.k = n;
     st = hl_mpi_cluster(MPI_COMM_WORLD, NULL, x + lo * d, hi - lo, d, &o, lab);
