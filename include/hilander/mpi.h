@@ -75,7 +75,7 @@ HL_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const floa
  * distributed IVF: a k-means over the ranks on a seeded sample of the rows
  * (opts->nlist, opts->seed), nprobe from opts or calibrated to
  * opts->target_recall on the exact neighbours of 1,024 seeded rows; a row
- * whose probed cells hold fewer than k-1 other rows keeps -1 / 0 entries.
+ * whose probed cells hold fewer than k-1 other rows is searched exactly.
  * The lists do not depend on the number of ranks.
  *
  * @param nbrs_local n_local x opts->k global ids (self first, -1 = missing)

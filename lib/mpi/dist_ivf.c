@@ -10,9 +10,9 @@
  * cell's members there; each query's best candidates of the shard are
  * re-ranked by the fixed-order hli_dot_ref (knn/topk.h's margin rule) and
  * merged into its list.  The lists hold the best k-1 candidates by
- * (similarity desc, id asc) among the probed cells of all shards; a query
- * whose probed cells hold fewer than k-1 other rows keeps -1 entries (the
- * single-process search would redo it exactly).  Nothing depends on the
+ * (similarity desc, id asc) among the probed cells of all shards; a row
+ * whose probed cells hold fewer than k-1 other rows is redone by the exact
+ * ring (dist_knn.c), as ivf.c redoes it.  Nothing depends on the
  * number of ranks: the sample, the queries and the cells are the same. */
 #include "knn/knn_internal.h"
 #include "knn/topk.h"
@@ -515,9 +515,36 @@ hl_status hlm_knn_ivf(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_loc
         hli_topk_sorted(hs + i * kk, hi + i * kk, kk, knn + i * k + 1, sims + i * k + 1);
         missing += knn[i * k + k - 1] < 0;
     }
-    if (missing > 0)
-        hli_log(HL_LOG_INFO, "mpi knn ivf: rank %d: %lld queries with fewer than k-1 candidates", me,
-                (long long)missing);
+    /* rows whose probed cells hold fewer than k-1 others: exact search, as ivf.c redoes them */
+    int64_t all_missing = 0;
+    if ((st = hlm_agree(ctx, st)) == HL_OK)
+        MPI_Allreduce(&missing, &all_missing, 1, MPI_INT64_T, MPI_SUM, ctx->comm);
+    if (st == HL_OK && all_missing > 0) {
+        const size_t m1 = (size_t)(missing > 0 ? missing : 1);
+        float *xq = hli_alloc(m1, (size_t)d * sizeof(float)), *rs = hli_alloc(m1, (size_t)kk * sizeof(float));
+        int64_t *qg = hli_alloc(m1, sizeof(int64_t)), *ri = hli_alloc(m1, (size_t)kk * sizeof(int64_t));
+        if (xq == NULL || rs == NULL || qg == NULL || ri == NULL)
+            st = hl_last_error_status();
+        int64_t m = 0;
+        for (int64_t i = 0; st == HL_OK && i < n_local; i++)
+            if (knn[i * k + k - 1] < 0) {
+                memcpy(xq + m * d, xn + i * d, (size_t)d * sizeof(float));
+                qg[m++] = off[me] + i;
+            }
+        st = hlm_knn_exact_queries(ctx, st, xq, m, qg, xn, n_local, d, off, kk, nt, ri, rs, kk);
+        for (int64_t t = 0; st == HL_OK && t < m; t++) {
+            const int64_t i = qg[t] - off[me];
+            memcpy(knn + i * k + 1, ri + t * kk, (size_t)kk * sizeof(int64_t));
+            memcpy(sims + i * k + 1, rs + t * kk, (size_t)kk * sizeof(float));
+        }
+        if (st == HL_OK && me == 0)
+            hli_log(HL_LOG_INFO, "mpi knn ivf: %lld rows with fewer than k-1 candidates redone exactly",
+                    (long long)all_missing);
+        free(xq);
+        free(rs);
+        free(qg);
+        free(ri);
+    }
 done:
     free(cent);
     free(probe);

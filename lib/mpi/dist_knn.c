@@ -41,11 +41,11 @@ static void merge_best(int64_t *bi, float *bs, const int64_t *ci, const float *c
     memcpy(bs, ts, (size_t)kk * sizeof *bs);
 }
 
-hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
-                        int64_t k, int nt, int64_t *knn, float *sims)
+hl_status hlm_knn_exact_queries(hlm_ctx *ctx, hl_status st, const float *xq, int64_t nq, const int64_t *qg,
+                                const float *xn, int64_t n_local, int64_t d, const int64_t *off, int64_t kk, int nt,
+                                int64_t *ids, float *sims, int64_t ldo)
 {
     const int P = ctx->P, me = ctx->rank;
-    const int64_t kk = k - 1;
     int64_t maxb = 0;
     for (int r = 0; r < P; r++)
         maxb = off[r + 1] - off[r] > maxb ? off[r + 1] - off[r] : maxb;
@@ -53,34 +53,32 @@ hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_l
         st = hli_error(HL_ERANGE, "mpi knn: a shard of %lld rows x %lld columns exceeds an MPI count",
                        (long long)maxb, (long long)d);
     float *buf = NULL, *cs = NULL, *ts = NULL;
-    int64_t *ci = NULL, *ti = NULL;
+    int64_t *ci = NULL, *ti = NULL, *self = NULL;
+    const size_t nq1 = (size_t)(nq > 0 ? nq : 1);
     if (st == HL_OK) {
-        buf = hli_alloc((size_t)(2 * maxb), (size_t)d * sizeof(float));
-        cs = hli_alloc((size_t)(n_local > 0 ? n_local : 1), (size_t)kk * sizeof(float));
-        ci = hli_alloc((size_t)(n_local > 0 ? n_local : 1), (size_t)kk * sizeof(int64_t));
+        buf = hli_alloc((size_t)(2 * maxb > 0 ? 2 * maxb : 1), (size_t)d * sizeof(float));
+        cs = hli_alloc(nq1, (size_t)kk * sizeof(float));
+        ci = hli_alloc(nq1, (size_t)kk * sizeof(int64_t));
+        self = hli_alloc(nq1, sizeof(int64_t));
         ts = hli_alloc((size_t)kk * (size_t)(nt > 0 ? nt : 1), sizeof(float));
         ti = hli_alloc((size_t)kk * (size_t)(nt > 0 ? nt : 1), sizeof(int64_t));
-        if (buf == NULL || cs == NULL || ci == NULL || ts == NULL || ti == NULL)
+        if (buf == NULL || cs == NULL || ci == NULL || self == NULL || ts == NULL || ti == NULL)
             st = hl_last_error_status();
     }
     if ((st = hlm_agree(ctx, st)) != HL_OK)
         goto done;
-    for (int64_t i = 0; i < n_local; i++) {
-        knn[i * k] = off[me] + i;
-        sims[i * k] = 1.0f;
-        for (int64_t t = 1; t < k; t++) {
-            knn[i * k + t] = -1;
-            sims[i * k + t] = 0.0f;
+    for (int64_t q = 0; q < nq; q++)
+        for (int64_t t = 0; t < kk; t++) {
+            ids[q * ldo + t] = -1;
+            sims[q * ldo + t] = 0.0f;
         }
-    }
     float *cur = buf, *nxt = buf + maxb * d;
     if (n_local > 0)
         memcpy(cur, xn, (size_t)(n_local * d) * sizeof(float));
     for (int s = 0; s < P; s++) {
         const int b = ((me - s) % P + P) % P; /* the owner of the shard held now */
-        const int64_t nb = off[b + 1] - off[b];
-        const int64_t avail = nb - (b == me ? 1 : 0);
-        const int64_t kb = avail < kk ? avail : kk;
+        const int64_t nb = off[b + 1] - off[b], base = off[b];
+        const int64_t kb = nb < kk ? nb : kk;
         /* pass the shard on while searching it: send to rank+1, receive rank-1's */
         MPI_Request rq[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
         if (s + 1 < P) {
@@ -89,20 +87,21 @@ hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_l
             MPI_Irecv(nxt, (int)((off[pb + 1] - off[pb]) * d), MPI_FLOAT, from, 17, ctx->comm, &rq[0]);
             MPI_Isend(cur, (int)(nb * d), MPI_FLOAT, to, 17, ctx->comm, &rq[1]);
         }
+        for (int64_t q = 0; q < nq; q++) /* a query's own row, when it is in this shard, is skipped */
+            self[q] = qg[q] >= base && qg[q] < base + nb ? qg[q] - base : -1;
         /* a failure here is agreed on after the ring, which every rank completes */
-        if (st == HL_OK && n_local > 0 && kb > 0 &&
-            (st = hli_topk_gemm(xn, n_local, cur, nb, d, kb, NULL, b == me ? 0 : -1, 0, nt, ci, cs, kb)) == HL_OK) {
-            const int64_t base = off[b];
+        if (st == HL_OK && nq > 0 && kb > 0 &&
+            (st = hli_topk_gemm(xq, nq, cur, nb, d, kb, self, -1, 0, nt, ci, cs, kb)) == HL_OK) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-            for (int64_t i = 0; i < n_local; i++) {
+            for (int64_t q = 0; q < nq; q++) {
                 int tid = 0;
 #ifdef _OPENMP
                 tid = omp_get_thread_num();
 #endif
-                int64_t *c = ci + i * kb;
+                int64_t *c = ci + q * kb;
                 for (int64_t t = 0; t < kb; t++)
                     c[t] = c[t] >= 0 ? c[t] + base : -1;
-                merge_best(knn + i * k + 1, sims + i * k + 1, c, cs + i * kb, kb, kk, ti + (int64_t)tid * kk,
+                merge_best(ids + q * ldo, sims + q * ldo, c, cs + q * kb, kb, kk, ti + (int64_t)tid * kk,
                            ts + (int64_t)tid * kk);
             }
         }
@@ -116,7 +115,24 @@ done:
     free(buf);
     free(cs);
     free(ci);
+    free(self);
     free(ts);
     free(ti);
+    return st;
+}
+
+hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
+                        int64_t k, int nt, int64_t *knn, float *sims)
+{
+    int64_t *qg = hli_alloc((size_t)(n_local > 0 ? n_local : 1), sizeof *qg);
+    if (qg == NULL && st == HL_OK)
+        st = hl_last_error_status();
+    for (int64_t i = 0; qg != NULL && i < n_local; i++) {
+        qg[i] = off[ctx->rank] + i;
+        knn[i * k] = qg[i]; /* self first, similarity exactly 1 */
+        sims[i * k] = 1.0f;
+    }
+    st = hlm_knn_exact_queries(ctx, st, xn, n_local, qg, xn, n_local, d, off, k - 1, nt, knn + 1, sims + 1, k);
+    free(qg);
     return st;
 }

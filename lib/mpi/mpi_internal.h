@@ -70,6 +70,14 @@ int64_t hlm_find(const int64_t *a, int64_t n, int64_t id);
 hl_status hlm_knn_exact(hlm_ctx *ctx, hl_status st, const float *xn, int64_t n_local, int64_t d, const int64_t *off,
                         int64_t k, int nt, int64_t *knn, float *sims);
 
+/* The exact top-@p kk of @p nq query rows @p xq (global ids @p qg, skipped
+ * as candidates) among all rows (this rank's @p xn, ownership @p off): row q
+ * of the output (kk entries, -1 / 0 where missing) at ids + q*ldo and
+ * sims + q*ldo.  Every rank calls it (nq may be 0).  Collective. */
+hl_status hlm_knn_exact_queries(hlm_ctx *ctx, hl_status st, const float *xq, int64_t nq, const int64_t *qg,
+                                const float *xn, int64_t n_local, int64_t d, const int64_t *off, int64_t kk, int nt,
+                                int64_t *ids, float *sims, int64_t ldo);
+
 /* Approximate kNN (dist_ivf.c): shared IVF cells trained at rank 0 on a
  * sample, shards around the ring, probed cells scanned.  @p o: checked
  * options (k, nlist, nprobe, target_recall, seed).  Same output layout as

@@ -250,6 +250,26 @@ START_TEST(test_knn_ivf_recall)
                 (double)h1 / (double)tot);
         free(si);
     }
+    /* cells of ~4 rows and one probe: most rows have fewer than k-1
+     * candidates and are searched exactly: every list is full, and most
+     * are the exact lists */
+    ko.nlist = n / 4;
+    ko.nprobe = 1;
+    mpi_knn_all(x, n, d, &ko, mi, ms);
+    int64_t hit1 = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t a = 1; a < k; a++) {
+            ck_assert_int_ge(mi[i * k + a], 0);
+            ck_assert_int_ne(mi[i * k + a], i);
+            for (int64_t b = 1; b < k; b++)
+                if (mi[i * k + b] == ri[i * k + a]) {
+                    hit1++;
+                    break;
+                }
+        }
+    ck_assert_int_gt(hit1, tot * 3 / 4);
+    ko.nlist = 0;
+    ko.nprobe = 0;
     /* clustering with the IVF runs on every rank */
     hl_cluster_options o;
     hl_cluster_options_init(&o, sizeof o);
