@@ -36,16 +36,19 @@ HL_EXTERN_C_BEGIN
  * options and the same model file (or all NULL).  Runs the kNN search, the
  * scores, the decode, the connected components, the upper levels and the
  * linkage merge across the ranks (docs/DISTRIBUTED.md).  Each rank may use
- * several threads (opts->num_threads); call it from one thread per rank
- * (MPI_THREAD_FUNNELED or better is not required: all MPI calls are made by
- * the calling thread).
+ * several threads (opts->num_threads, and the BLAS's); every MPI call is
+ * made by the calling thread, so MPI must be initialised with at least
+ * MPI_THREAD_FUNNELED when it is called from the main thread, and
+ * MPI_THREAD_SERIALIZED otherwise.  Call it from one thread per rank at a
+ * time; it does not use MPI_COMM_WORLD, only @p comm.
  *
  * Bad input on any rank (NULL pointers, a non-finite or zero row, a @p d
  * different from rank 0's, invalid options, k >= total rows) makes every
  * rank return the same status with the same message (naming the lowest
  * failing rank, e.g. "rank 2: features: row 7, column 3 is not finite" with
- * the row index local to that rank); the communicator is never aborted.  With exact kNN the
- * labels equal hl_cluster()'s final labels up to renumbering.
+ * the row index local to that rank); the communicator is never aborted.
+ * With exact kNN the labels equal hl_cluster()'s final labels up to
+ * renumbering.
  *
  * @param comm         an intra-communicator (MPI must be initialised)
  * @param model        a model from hl_mpi_model_load(), or NULL (unsupervised scores)

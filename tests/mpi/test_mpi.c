@@ -528,7 +528,8 @@ static void print_log(hl_log_level level, const char *msg, void *user)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    int provided = 0; /* the library's threads make no MPI call: FUNNELED suffices */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks_);
     if (getenv("HL_TEST_VERBOSE") != NULL) { /* the levels and the merge, for a look by hand */
