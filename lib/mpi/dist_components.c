@@ -21,12 +21,21 @@ static hl_status any_changed(hlm_ctx *ctx, hl_status st, int changed, int *any)
     return HL_OK;
 }
 
-/* One round of v[i] = v[v[i]] over the local nodes; *changed if any moved. */
-static hl_status jump_once(hlm_ctx *ctx, hl_status st, const int64_t *off, int64_t *v, int64_t n_local, int *changed)
+/* One round of v[i] = v[v[i]] over the local nodes not done yet; a node
+ * whose pointer points to itself (a root) is done: it never moves again.
+ * *changed if any moved. */
+static hl_status jump_once(hlm_ctx *ctx, hl_status st, const int64_t *off, int64_t *v, unsigned char *done,
+                           int64_t n_local, int *changed)
 {
-    int64_t *u = NULL, m = 0;
+    int64_t *u = NULL, m = 0, *act = NULL, na = 0;
+    if (st == HL_OK && (act = hli_alloc((size_t)(n_local > 0 ? n_local : 1), sizeof *act)) == NULL)
+        st = hl_last_error_status();
+    for (int64_t i = 0; st == HL_OK && i < n_local; i++)
+        if (!done[i])
+            act[na++] = v[i];
     if (st == HL_OK)
-        st = hlm_unique(v, n_local, &u, &m);
+        st = hlm_unique(act, na, &u, &m);
+    free(act);
     int64_t *vv = st == HL_OK ? hli_alloc((size_t)(m > 0 ? m : 1), sizeof *vv) : NULL;
     if (st == HL_OK && vv == NULL)
         st = hl_last_error_status();
@@ -34,8 +43,11 @@ static hl_status jump_once(hlm_ctx *ctx, hl_status st, const int64_t *off, int64
     *changed = 0;
     if (st == HL_OK)
         for (int64_t i = 0; i < n_local; i++) {
+            if (done[i])
+                continue;
             const int64_t w = vv[hlm_find(u, m, v[i])];
             *changed |= w != v[i];
+            done[i] = w == v[i];
             v[i] = w;
         }
     free(u);
@@ -45,14 +57,21 @@ static hl_status jump_once(hlm_ctx *ctx, hl_status st, const int64_t *off, int64
 
 static hl_status jump_all(hlm_ctx *ctx, hl_status st, const int64_t *off, int64_t *v, int64_t n_local)
 {
+    unsigned char *done = hli_calloc((size_t)(n_local > 0 ? n_local : 1), 1);
+    if (done == NULL && st == HL_OK)
+        st = hl_last_error_status();
     for (int round = 0;; round++) {
         int changed = 0, any = 0;
-        st = jump_once(ctx, st, off, v, n_local, &changed);
+        st = jump_once(ctx, st, off, v, done, n_local, &changed);
         if ((st = any_changed(ctx, st, changed, &any)) != HL_OK || !any)
-            return st;
-        if (round > 128)
-            return hlm_agree(ctx, hli_error(HL_EINTERNAL, "mpi components: pointer jumping did not converge"));
+            break;
+        if (round > 128) {
+            st = hlm_agree(ctx, hli_error(HL_EINTERNAL, "mpi components: pointer jumping did not converge"));
+            break;
+        }
     }
+    free(done);
+    return st;
 }
 
 hl_status hlm_forest_roots(hlm_ctx *ctx, hl_status st, const int64_t *off, const int64_t *parent, int64_t n_local,

@@ -222,7 +222,8 @@ static hl_status level_decode(hlm_run *r, const hlm_level *lv, hl_status st, con
 /* The next level from the peaks: nodes = local peaks in increasing order,
  * features = the peak's, cluster features = the mean of the members' x0
  * (with a model only), and every local point's node. */
-static hl_status level_next(hlm_run *r, const hlm_level *lv, hl_status st, const int64_t *root, hlm_level *next)
+static hl_status level_next(hlm_run *r, const hlm_level *lv, hl_status st, const int64_t *root, hlm_level *next,
+                            int want_means)
 {
     hlm_ctx *ctx = r->ctx;
     const int64_t n = lv->n_local, d = lv->d, base = lv->off[ctx->rank];
@@ -239,6 +240,7 @@ static hl_status level_next(hlm_run *r, const hlm_level *lv, hl_status st, const
         st = hl_last_error_status();
     int64_t dummy[2] = {0, 0};
     st = hlm_offsets(ctx, st, npk, next->off != NULL ? next->off : dummy);
+    const int64_t n_next = st == HL_OK ? next->off[ctx->P] : 0; /* agreed: the same on every rank */
     int64_t *u = NULL, m = 0, *vals = NULL;
     if (st == HL_OK) {
         next->x = hli_alloc((size_t)(npk > 0 ? npk : 1), (size_t)d * sizeof(float));
@@ -280,13 +282,15 @@ static hl_status level_next(hlm_run *r, const hlm_level *lv, hl_status st, const
     free(vals);
     free(newid);
     free(nodeid);
-    if (r->model != NULL && r->plan.score == HL_SCORE_PROB)
-        st = hlm_cluster_means(r, next, st);
+    /* the cluster features only when a model will read them at the next level */
+    if (want_means && r->model != NULL && r->plan.score == HL_SCORE_PROB && n_next > r->full.k)
+        st = hlm_cluster_means(r, next, st); /* collective: the condition is the same on every rank */
     return st;
 }
 
 /* One level; *added = the decode's edges over all ranks. */
-static hl_status dist_level(hlm_run *r, int level, hlm_level *lv, hlm_level *next, int64_t *added)
+static hl_status dist_level(hlm_run *r, int level, int64_t prev_added, hlm_level *lv, hlm_level *next,
+                            int64_t *added)
 {
     hlm_ctx *ctx = r->ctx;
     const int64_t n = lv->n_local;
@@ -315,7 +319,11 @@ static hl_status dist_level(hlm_run *r, int level, hlm_level *lv, hlm_level *nex
     const double t3 = hli_now_seconds();
     hlm_phase(ctx, HL_MPI_PHASE_COMPONENTS);
     st = hlm_forest_roots(ctx, st, lv->off, parent, n, root);
-    st = level_next(r, lv, st, root, next);
+    /* whether dist_levels will run another level (its stop rules) */
+    const int more = level + 1 < r->plan.max_levels && *added > 0 &&
+                     !(r->full.early_stop && prev_added >= 0 &&
+                       (double)prev_added / (double)*added < (double)(r->full.k - 1));
+    st = level_next(r, lv, st, root, next, more);
     hlm_phase(ctx, HL_MPI_PHASE_OTHER);
     if (st == HL_OK)
         hli_log(HL_LOG_INFO,
@@ -350,7 +358,7 @@ static hl_status dist_levels(hlm_run *r, hlm_level *lv)
             break;
         int64_t added = 0;
         const int64_t nodes = lv->off[r->ctx->P];
-        hl_status st = dist_level(r, level, lv, &next, &added);
+        hl_status st = dist_level(r, level, prev_added, lv, &next, &added);
         if (st != HL_OK) {
             free(next.off);
             hlm_level_free(&next);
