@@ -3,7 +3,9 @@
  * both directions summed, over sqrt(|A| |B|); clusters joined when the link
  * exceeds the threshold.  Each rank sums the in-edges of its own points per
  * (cluster, source cluster) in point order, the partial sums go to the owner
- * of the pair's smaller cluster and are added in rank order; the joined
+ * of the pair's smaller cluster and are added in rank order (the same sums
+ * as one process's: the terms are multiples of 2^-(23 + ceil(log2 k)), so
+ * the double sums are exact, lib/mpi/README.md); the joined
  * clusters are the connected components of the strong links
  * (hlm_components), named by their smallest cluster id as hli_merge_apply
  * names them. */
