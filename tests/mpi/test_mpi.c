@@ -290,6 +290,45 @@ START_TEST(test_knn_ivf_recall)
 }
 END_TEST
 
+/* Two communicators at once (MPI_Comm_split by rank parity): each half
+ * clusters its own data set, and each result equals hl_cluster's. */
+START_TEST(test_split_communicator)
+{
+    MPI_Comm sub;
+    MPI_Comm_split(MPI_COMM_WORLD, rank_ % 2, rank_, &sub);
+    int r = 0, p = 1;
+    MPI_Comm_rank(sub, &r);
+    MPI_Comm_size(sub, &p);
+    const int64_t d = 12, n = 1200;
+    float *x = make_data(40, 30, d, 1.3, 40 + (uint64_t)(rank_ % 2)); /* a different set per half */
+    hl_cluster_options o;
+    hl_cluster_options_init(&o, sizeof o);
+    o.num_threads = 1;
+    int64_t *ref = malloc((size_t)n * sizeof *ref), *all = malloc((size_t)n * sizeof *all);
+    ck_assert(ref && all);
+    hl_clustering *c = NULL;
+    ck_assert_int_eq(hl_cluster(NULL, x, n, d, NULL, &o, &c), HL_OK);
+    ck_assert_int_eq(hl_clustering_labels(c, -1, ref), HL_OK);
+    hl_clustering_free(c);
+    const int64_t lo = n * r / p, hi = n * (r + 1) / p;
+    int64_t *mine = malloc((size_t)(hi - lo + 1) * sizeof *mine);
+    ck_assert(mine);
+    ck_assert_msg(hl_mpi_cluster(sub, NULL, x + lo * d, hi - lo, d, &o, mine) == HL_OK, "%s", hl_mpi_last_error());
+    int cnt[8], dis[8], c1 = (int)(hi - lo);
+    MPI_Allgather(&c1, 1, MPI_INT, cnt, 1, MPI_INT, sub);
+    dis[0] = 0;
+    for (int q = 1; q < p; q++)
+        dis[q] = dis[q - 1] + cnt[q - 1];
+    MPI_Allgatherv(mine, c1, MPI_INT64_T, all, cnt, dis, MPI_INT64_T, sub);
+    ck_assert(same_partition(ref, all, n));
+    MPI_Comm_free(&sub);
+    free(ref);
+    free(all);
+    free(mine);
+    free(x);
+}
+END_TEST
+
 /* Rank 0's model, saved to a file that every rank loads twice: into the
  * static core (the reference) and into libhilander_mpi. */
 static void share_model(hl_model *m0, hl_model **ref, hl_model **mm)
@@ -548,6 +587,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_snn_levels_merge);
     tcase_add_test(tc, test_knn_exact_equal);
     tcase_add_test(tc, test_knn_ivf_recall);
+    tcase_add_test(tc, test_split_communicator);
     tcase_add_test(tc, test_trained_model);
     tcase_add_test(tc, test_model_two_layers);
     tcase_add_test(tc, test_omniglot);
