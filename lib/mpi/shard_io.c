@@ -70,10 +70,16 @@ static hl_status npy_read_rows(hlm_ctx *ctx, const char *path, float **x, int64_
     MPI_File fh = MPI_FILE_NULL;
     if (path == NULL || x == NULL || n_local == NULL || d == NULL)
         st = hli_error(HL_EINVAL, "mpi npy read: NULL argument");
-    else if (MPI_File_open(ctx->comm, path, MPI_MODE_RDONLY, MPI_INFO_NULL, &fh) != MPI_SUCCESS)
-        st = hli_error(HL_EIO, "'%s': cannot open for reading", path);
+    /* MPI_File_open is collective: every rank must reach it */
     if ((st = hlm_agree(ctx, st)) != HL_OK)
         return st;
+    if (MPI_File_open(ctx->comm, path, MPI_MODE_RDONLY, MPI_INFO_NULL, &fh) != MPI_SUCCESS)
+        st = hli_error(HL_EIO, "'%s': cannot open for reading", path);
+    if ((st = hlm_agree(ctx, st)) != HL_OK) {
+        if (fh != MPI_FILE_NULL)
+            MPI_File_close(&fh);
+        return st;
+    }
     npy_meta m = {0, 0, 0};
     if (ctx->rank == 0) {
         unsigned char head[HLM_NPY_HEAD];
@@ -125,6 +131,8 @@ static hl_status npy_write_i64(hlm_ctx *ctx, const char *path, const int64_t *v,
     if (MPI_File_open(ctx->comm, path, MPI_MODE_WRONLY | MPI_MODE_CREATE, MPI_INFO_NULL, &fh) != MPI_SUCCESS)
         st = hli_error(HL_EIO, "'%s': cannot open for writing", path);
     if ((st = hlm_agree(ctx, st)) != HL_OK) {
+        if (fh != MPI_FILE_NULL)
+            MPI_File_close(&fh);
         free(off);
         return st;
     }

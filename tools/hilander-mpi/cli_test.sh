@@ -1,7 +1,8 @@
 #!/bin/sh
 # hilander-mpi on one synthetic .npy under 1, 2 and 4 ranks: the labels
 # files are byte for byte the same (labels = smallest row of the cluster),
-# and a truncated file fails every rank with the format exit code, no hang.
+# a truncated file fails every rank with the format exit code and a missing
+# model file with the I/O one, no hang.
 set -eu
 exe=$1 mpiexec=$2 tmp=$3
 rm -rf "$tmp" && mkdir -p "$tmp"
@@ -20,5 +21,9 @@ rc=0
 run 2 cluster --features "$tmp/bad.npy" --labels-out "$tmp/bad_l.npy" 2> "$tmp/badlog" || rc=$?
 test "$rc" -eq 4 || { echo "truncated file: exit code $rc, expected 4"; cat "$tmp/badlog"; exit 1; }
 grep -q "HL_EFORMAT" "$tmp/badlog"
+# a model file that does not exist: every rank stops with the I/O exit code
+rc=0
+run 2 cluster --features "$tmp/x.npy" --model "$tmp/missing.hlm" 2> "$tmp/badlog2" || rc=$?
+test "$rc" -eq 3 || { echo "missing model: exit code $rc, expected 3"; cat "$tmp/badlog2"; exit 1; }
 rm -rf "$tmp"
 echo "hilander-mpi CLI: ok"

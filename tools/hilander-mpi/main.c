@@ -264,9 +264,16 @@ static int cmd_cluster(int argc, char **argv)
         synth_rows(&s, row0, n, x);
     }
     hl_model *model = NULL;
+    int bad_model = 0, any_bad = 0;
     if (mpath != NULL && (st = hl_mpi_model_load(mpath, &model)) != HL_OK) {
-        fprintf(stderr, "hilander-mpi: rank %d: %s: %s\n", rank_, mpath, hl_mpi_last_error());
-        MPI_Abort(MPI_COMM_WORLD, 3);
+        fprintf(stderr, "hilander-mpi: rank %d: cannot load model '%s': %s\n", rank_, mpath, hl_mpi_last_error());
+        bad_model = 1;
+    }
+    MPI_Allreduce(&bad_model, &any_bad, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (any_bad) { /* every rank stops: no rank is left in a collective */
+        hl_mpi_model_free(model);
+        free(x);
+        return 3;
     }
     int64_t *labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
     if (labels == NULL) {
