@@ -30,6 +30,14 @@ static hl_status mpi_knn(hlm_ctx *ctx, const float *x_local, int64_t n_local, in
     st = hlm_offsets(ctx, st, n_local, poff);
     if (st == HL_OK)
         st = hli_knn_check_options(opts, poff[ctx->P], &o);
+    if ((st = hlm_agree(ctx, st)) == HL_OK) { /* ranks with other options would run other collectives */
+        int64_t f[7] = {o.k, o.method, o.auto_threshold, o.nlist, o.nprobe, (int64_t)o.seed, 0}, g[7];
+        memcpy(&f[6], &o.target_recall, sizeof(double));
+        memcpy(g, f, sizeof g);
+        MPI_Bcast(g, 7, MPI_INT64_T, 0, ctx->comm);
+        if (memcmp(f, g, sizeof f) != 0)
+            st = hli_error(HL_EINVAL, "mpi knn: the options differ from rank 0's (every rank must pass the same)");
+    }
     float *xn = NULL, *sims = NULL;
     if (st == HL_OK && n_local > 0)
         xn = hli_normalized_copy(x_local, n_local, d, &st);
