@@ -27,6 +27,11 @@
 
 HL_EXTERN_C_BEGIN
 
+/* HL_MPI_API marks the functions of libhilander_mpi (its own ABI, version
+ * nodes HILANDER_MPI_0.x; scripts/ci/abi.sh checks HL_API against
+ * libhilander.so only). */
+#define HL_MPI_API HL_API
+
 /**
  * Cluster the rows spread over the ranks of @p comm exactly as hl_cluster()
  * would cluster all of them in one process (global row order = rank order),
@@ -66,7 +71,7 @@ HL_EXTERN_C_BEGIN
  * @return HL_OK, or the same error status on every rank (message in
  *         hl_mpi_last_error())
  */
-HL_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const float *x_local, int64_t n_local,
+HL_MPI_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const float *x_local, int64_t n_local,
                                 int64_t d, const hl_cluster_options *opts, int64_t *labels_local);
 
 /**
@@ -85,7 +90,7 @@ HL_API hl_status hl_mpi_cluster(MPI_Comm comm, const hl_model *model, const floa
  * @param sims_local n_local x opts->k similarities, may be NULL
  * @return HL_OK, or the same error status on every rank
  */
-HL_API hl_status hl_mpi_knn(MPI_Comm comm, const float *x_local, int64_t n_local, int64_t d,
+HL_MPI_API hl_status hl_mpi_knn(MPI_Comm comm, const float *x_local, int64_t n_local, int64_t d,
                             const hl_knn_options *opts, int64_t *nbrs_local, float *sims_local);
 
 /**
@@ -96,7 +101,7 @@ HL_API hl_status hl_mpi_knn(MPI_Comm comm, const float *x_local, int64_t n_local
  * @param row_offset receives the global index of the first local row (may be NULL)
  * @return HL_OK, or the same error on every rank (HL_EIO, HL_EFORMAT, HL_ENOMEM, HL_EINVAL)
  */
-HL_API hl_status hl_mpi_npy_read_rows(MPI_Comm comm, const char *path, float **x_local, int64_t *n_local,
+HL_MPI_API hl_status hl_mpi_npy_read_rows(MPI_Comm comm, const char *path, float **x_local, int64_t *n_local,
                                       int64_t *d, int64_t *row_offset);
 
 /**
@@ -105,7 +110,7 @@ HL_API hl_status hl_mpi_npy_read_rows(MPI_Comm comm, const char *path, float **x
  * atomically).  Collective.
  * @return HL_OK, or the same error on every rank
  */
-HL_API hl_status hl_mpi_npy_write_i64(MPI_Comm comm, const char *path, const int64_t *values_local, int64_t n_local);
+HL_MPI_API hl_status hl_mpi_npy_write_i64(MPI_Comm comm, const char *path, const int64_t *values_local, int64_t n_local);
 
 /**
  * Load a model file for hl_mpi_cluster() (as hl_model_load() does).  The
@@ -113,25 +118,25 @@ HL_API hl_status hl_mpi_npy_write_i64(MPI_Comm comm, const char *path, const int
  * Not collective; thread-safe.
  * @return HL_OK, or an error (message in hl_mpi_last_error()); *out = NULL then
  */
-HL_API hl_status hl_mpi_model_load(const char *path, hl_model **out);
+HL_MPI_API hl_status hl_mpi_model_load(const char *path, hl_model **out);
 
 /** Free a model from hl_mpi_model_load() (NULL is a no-op). */
-HL_API void hl_mpi_model_free(hl_model *model);
+HL_MPI_API void hl_mpi_model_free(hl_model *model);
 
 /**
  * @return the message of the last error of an hl_mpi_* call on the calling
  * thread (an empty string if none); valid until the next hl_mpi_* call.
  */
-HL_API const char *hl_mpi_last_error(void);
+HL_MPI_API const char *hl_mpi_last_error(void);
 
 /** @return the status of the last error of an hl_mpi_* call on this thread. */
-HL_API hl_status hl_mpi_last_error_status(void);
+HL_MPI_API hl_status hl_mpi_last_error_status(void);
 
 /**
  * Install the log callback of libhilander_mpi (its own copy of
  * hl_set_log_callback(); per-phase timings are logged at HL_LOG_INFO).
  */
-HL_API void hl_mpi_set_log_callback(hl_log_fn fn, void *user, hl_log_level max_level);
+HL_MPI_API void hl_mpi_set_log_callback(hl_log_fn fn, void *user, hl_log_level max_level);
 
 /** Byte and time counters of the last hl_mpi_cluster() call on this rank. */
 typedef struct hl_mpi_stats {
@@ -154,7 +159,7 @@ typedef enum hl_mpi_phase {
  * Copy the counters of the last hl_mpi_cluster() call on this thread.
  * @return HL_OK, or HL_EINVAL if @p stats is NULL or its struct_size is wrong
  */
-HL_API hl_status hl_mpi_last_stats(hl_mpi_stats *stats);
+HL_MPI_API hl_status hl_mpi_last_stats(hl_mpi_stats *stats);
 
 HL_EXTERN_C_END
 

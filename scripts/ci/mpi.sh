@@ -4,8 +4,9 @@
 #   2. configure BUILD_DIR (default build-mpi) with -DHL_MPI=ON -DHL_WERROR=ON and build;
 #   3. ctest -R mpi: hl_mpi_cluster against hl_cluster under 1, 2 and 4 ranks
 #      (--oversubscribe), bad input on one rank, the IVF recall, the CLI;
-#   4. libhilander_mpi.so exports only hl_mpi_* under HILANDER_MPI_0.x, SONAME
-#      libhilander_mpi.so.0, and the core libhilander.so does not link MPI;
+#   4. libhilander_mpi.so exports only hl_mpi_* under HILANDER_MPI_0.x, exactly
+#      the HL_MPI_API declarations of mpi.h, SONAME libhilander_mpi.so.0, and
+#      the core libhilander.so does not link MPI;
 #   5. install into a temporary prefix; a consumer built with pkg-config
 #      (hilander_mpi) and with find_package(hilander) (hilander::hilander_mpi)
 #      runs under mpiexec -n 2.
@@ -40,6 +41,10 @@ bad=$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sed 's/@.*//' | grep -v 
 [ -z "$bad" ] || die "libhilander_mpi.so exports symbols outside hl_mpi_: $(echo $bad)"
 unversioned=$(nm -D --defined-only "$LIB" | awk '$NF ~ /^hl_/ && $NF !~ /@@HILANDER_MPI_0\.[0-9]+$/ {print $NF}')
 [ -z "$unversioned" ] || die "symbols outside a HILANDER_MPI_0.x node: $(echo $unversioned)"
+declared=$(grep -ho '^HL_MPI_API [^(]*(' include/hilander/mpi.h | sed 's/($//' | awk '{print $NF}' | sed 's/^\*//' | sort -u)
+exported=$(nm -D --defined-only "$LIB" | awk '$2 == "T" {print $3}' | sed 's/@.*//' | sort -u)
+[ "$declared" = "$exported" ] || { diff <(echo "$declared") <(echo "$exported") >&2 || true
+    die "libhilander_mpi.so's exports differ from the HL_MPI_API declarations (lib/mpi/hilander_mpi.map)"; }
 soname=$(objdump -p "$LIB" | awk '$1 == "SONAME" {print $2}')
 [ "$soname" = "libhilander_mpi.so.0" ] || die "SONAME is '$soname', expected libhilander_mpi.so.0"
 if objdump -p "$(readlink -f "$B/libhilander.so")" | grep NEEDED | grep -q -i mpi; then
