@@ -13,6 +13,9 @@
 #   h. the Python package (python/): pip install into a venv, pytest, example
 #   h2-h4. libFuzzer on every file reader (bounded), the allocation-failure
 #      sweep under ASan, ThreadSanitizer on the thread suites
+#   h5. the optional MPI library: Open MPI installed, built with HL_MPI=ON,
+#      hl_mpi_cluster against hl_cluster under 1, 2, 4 ranks, its exports and
+#      an installed consumer (scripts/ci/mpi.sh)
 #   i. the test suite against reference BLAS (libblas.so.3), a build with BLIS
 #   j. Debian packages: build (tests run), lintian, install, consume, purge
 # Stops at the first failure with a message naming the step; prints a summary.
@@ -158,6 +161,11 @@ bash scripts/ci/fault.sh
 pass
 step "h4-tsan"
 bash scripts/ci/tsan.sh
+pass
+
+# ---- h5. the MPI library (libhilander_mpi) -------------------------------------------
+step "h5-mpi"
+bash scripts/ci/mpi.sh "$BUILD_PREFIX-mpi"
 pass
 
 # ---- i. other BLAS ----------------------------------------------------------------
