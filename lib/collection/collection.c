@@ -58,15 +58,20 @@ static hl_status grow(void *p, int64_t count, size_t size)
     return HL_OK;
 }
 
+/* The capacity after growing @p cur to hold @p need: exact room the first
+ * time, then growth by an eighth (realloc of large blocks remaps pages
+ * instead of copying them). */
+static int64_t grown_capacity(int64_t cur, int64_t need)
+{
+    const int64_t cap = cur == 0 ? need : cur + cur / 8;
+    return cap < need ? need : cap;
+}
+
 hl_status hli_coll_reserve(hl_collection *c, int64_t n)
 {
     if (n <= c->cap)
         return HL_OK;
-    /* exact room for the first batch, then growth by an eighth: realloc of
-     * large blocks remaps pages instead of copying them */
-    int64_t cap = c->cap == 0 ? n : c->cap + c->cap / 8;
-    if (cap < n)
-        cap = n;
+    const int64_t cap = grown_capacity(c->cap, n);
     const int64_t d = c->d, k = c->k;
     hl_status st = hli_check_dims("collection features", cap, d, sizeof(float), NULL);
     if (st == HL_OK)
@@ -97,9 +102,7 @@ hl_status hli_coll_reserve_clusters(hl_collection *c, int64_t nc)
 {
     if (nc <= c->ccap)
         return HL_OK;
-    int64_t ccap = c->ccap == 0 ? nc : c->ccap + c->ccap / 8;
-    if (ccap < nc)
-        ccap = nc;
+    const int64_t ccap = grown_capacity(c->ccap, nc);
     hl_status st = hli_check_dims("collection clusters", ccap, 4, sizeof(int64_t), NULL);
     if (st != HL_OK)
         return st;

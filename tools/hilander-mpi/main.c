@@ -7,6 +7,7 @@
  * cluster) is written as one file.  `--synthetic N,D,C` clusters generated
  * blobs instead of a file (measurements, docs/DISTRIBUTED.md); `synth` writes
  * such blobs to a .npy file. */
+#include "hilander/io.h"
 #include "hilander/mpi.h"
 #include "synth.h"
 
@@ -63,26 +64,6 @@ static int parse_real(const char *s, double *v)
     return end == s || *end != '\0' ? -1 : 0;
 }
 
-static int write_f32_npy(const char *path, const float *x, int64_t n, int64_t d)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return -1;
-    char head[128];
-    memset(head, ' ', sizeof head);
-    memcpy(head, "\x93NUMPY\x01\x00", 8);
-    head[8] = 118;
-    head[9] = 0;
-    char dict[120];
-    const int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %lld), }",
-                            (long long)n, (long long)d);
-    memcpy(head + 10, dict, (size_t)dl);
-    head[127] = '\n';
-    int ok = fwrite(head, 1, 128, f) == 128 && fwrite(x, sizeof(float), (size_t)(n * d), f) == (size_t)(n * d);
-    ok = fclose(f) == 0 && ok;
-    return ok ? 0 : -1;
-}
-
 static int cmd_synth(int argc, char **argv)
 {
     synth_spec s = {0, 0, 0, 1.0, 1};
@@ -125,10 +106,11 @@ static int cmd_synth(int argc, char **argv)
         return 2;
     }
     synth_rows(&s, 0, s.n, x);
-    const int rc = write_f32_npy(out, x, s.n, s.d);
+    /* the library's writer: atomic, and the same .npy format its readers take */
+    const hl_status st = hl_npy_write_f32(out, x, s.n, s.d);
     free(x);
-    if (rc != 0) {
-        fprintf(stderr, "hilander-mpi synth: cannot write '%s'\n", out);
+    if (st != HL_OK) {
+        fprintf(stderr, "hilander-mpi synth: cannot write '%s': %s\n", out, hl_last_error());
         return 3;
     }
     return 0;
